@@ -1,0 +1,5 @@
+//! thidua: a rules language, checker and interpreter for the criteria of
+//! Vietnamese emulation campaigns (phong trào thi đua).
+
+pub mod diag;
+pub mod syntax;

@@ -1,0 +1,176 @@
+//! A light lexical pass that runs before the grammar: it catches what the
+//! grammar cannot explain well (a decimal comma, runaway nesting) and finds
+//! doc comments and unclosed braces for diagnostics.
+
+use crate::diag::{codes, Diag, Span};
+
+/// Deepest nesting of brackets and braces accepted.
+pub const LIMIT_DEPTH: usize = 64;
+
+const RESERVED: &[&str] = &[
+    "use", "unit", "levels", "alias", "campaign", "indicator", "let", "section", "for", "target", "deadline", "by",
+    "before", "checklist", "item", "require", "at_least", "of", "all", "any", "adjust", "when", "points",
+    "proportional", "relative", "per", "bonus", "penalty", "above", "below", "scoring", "total", "precision",
+    "normalize", "rank", "within", "then", "ascending", "descending", "rating", "otherwise", "award", "limit", "test",
+    "data", "given", "expect", "is", "has", "and", "or", "not", "in", "if", "else", "true", "false", "members",
+    "descendants", "where", "issuer", "theme", "period", "basis", "exceeded", "met", "not_met", "late", "missing",
+    "not_applicable", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "thousand", "million", "billion",
+];
+
+pub fn is_reserved(word: &str) -> bool {
+    RESERVED.contains(&word)
+}
+
+/// Walk the text outside strings and comments, calling `f(offset, byte)`.
+fn walk_code(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        if c == b'"' {
+            i += 1;
+            while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if !f(i, c) {
+            return;
+        }
+        i += 1;
+    }
+}
+
+/// Checks that need no grammar: decimal commas, nesting depth, NUL bytes.
+pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
+    let mut errors = Vec::new();
+    if let Some(pos) = text.find('\0') {
+        errors.push(
+            Diag::error(codes::SYNTAX, "the file contains a NUL byte")
+                .at(Span::new(file, pos, pos + 1))
+                .help("criteria files are plain UTF-8 text; remove the NUL byte"),
+        );
+        return Err(errors);
+    }
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut depth_reported = false;
+    walk_code(text, |i, c| {
+        match c {
+            b'(' | b'{' | b'[' => {
+                depth += 1;
+                if depth > LIMIT_DEPTH && !depth_reported {
+                    depth_reported = true;
+                    errors.push(
+                        Diag::error(codes::LIMIT, format!("nesting deeper than {LIMIT_DEPTH} levels"))
+                            .at(Span::new(file, i, i + 1))
+                            .help("split the expression into `let`s"),
+                    );
+                }
+            }
+            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' => {
+                let before = i > 0 && b[i - 1].is_ascii_digit();
+                let after = b.get(i + 1).map(|x| x.is_ascii_digit()).unwrap_or(false);
+                if before && after && errors.len() < 20 {
+                    let mut s = i - 1;
+                    while s > 0 && (b[s - 1].is_ascii_digit() || b[s - 1] == b'_' || b[s - 1] == b'.') {
+                        s -= 1;
+                    }
+                    let mut e = i + 1;
+                    while e < b.len() && (b[e].is_ascii_digit() || b[e] == b'_') {
+                        e += 1;
+                    }
+                    let written = text.get(s..e).unwrap_or("");
+                    let fixed = written.replace(',', ".");
+                    errors.push(
+                        Diag::error(codes::SYNTAX, format!("decimal comma in `{written}`"))
+                            .at(Span::new(file, s, e))
+                            .label("a `,` between two digits")
+                            .help(format!(
+                                "write `{fixed}`: the decimal separator is `.`; to separate two numbers, put a space after the comma"
+                            )),
+                    );
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The offset of the last `{` that is never closed.
+pub fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut stack = Vec::new();
+    walk_code(text, |i, c| {
+        match c {
+            b'{' => stack.push(i),
+            b'}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        true
+    });
+    stack.last().copied()
+}
+
+/// The `///` doc comment lines directly above `start`, joined.
+pub fn doc_before(text: &str, start: usize) -> Option<String> {
+    let before = text.get(..start)?;
+    let mut lines: Vec<&str> = Vec::new();
+    // The declaration's own line may hold indentation only.
+    let mut rest = match before.rfind('\n') {
+        Some(i) => {
+            if !before[i + 1..].trim().is_empty() {
+                return None;
+            }
+            &before[..i]
+        }
+        None => return None,
+    };
+    loop {
+        let (line, head) = match rest.rfind('\n') {
+            Some(i) => (&rest[i + 1..], Some(&rest[..i])),
+            None => (rest, None),
+        };
+        let t = line.trim();
+        if let Some(d) = t.strip_prefix("///") {
+            lines.push(d.strip_prefix(' ').unwrap_or(d));
+        } else {
+            break;
+        }
+        match head {
+            Some(h) => rest = h,
+            None => break,
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some(lines.join("\n"))
+}

@@ -1,0 +1,1387 @@
+//! Source text → spanned syntax tree. The only module that sees pest's `Rule`.
+
+pub mod ast;
+mod lex;
+
+use crate::diag::{codes, Diag, Span};
+use ast::*;
+use pest::iterators::Pair;
+use pest::Parser as _;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+pub use lex::{prescan, LIMIT_DEPTH};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/thidua.pest"]
+struct ThiduaParser;
+
+/// Longest chain of binary operators in one expression.
+pub const LIMIT_CHAIN: usize = 2_000;
+
+/// Parse one source file (already NFC-normalised).
+pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
+    prescan(text, file)?;
+    let pairs = ThiduaParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(text, file, e)])?;
+    let mut b = Builder { file, text, errors: Vec::new() };
+    let mut items = Vec::new();
+    for pair in pairs {
+        if pair.as_rule() == Rule::file {
+            for p in pair.into_inner() {
+                if p.as_rule() == Rule::EOI {
+                    continue;
+                }
+                if let Some(item) = b.top_item(p) {
+                    items.push(item);
+                }
+            }
+        }
+    }
+    if b.errors.is_empty() {
+        Ok(File { items })
+    } else {
+        Err(b.errors)
+    }
+}
+
+/// Parse a standalone expression (the REPL, `:type`).
+pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
+    prescan(text, file)?;
+    let pairs = ThiduaParser::parse(Rule::repl_expr, text).map_err(|e| vec![syntax_error(text, file, e)])?;
+    let mut b = Builder { file, text, errors: Vec::new() };
+    let mut out = None;
+    for p in pairs.flatten() {
+        if p.as_rule() == Rule::expr {
+            out = Some(b.expr(p));
+            break;
+        }
+    }
+    match out {
+        Some(e) if b.errors.is_empty() => Ok(e),
+        _ => Err(if b.errors.is_empty() {
+            vec![Diag::error(codes::SYNTAX, "expected an expression").at(Span::new(file, 0, text.len()))]
+        } else {
+            b.errors
+        }),
+    }
+}
+
+/// Parse campaign-level declarations (the REPL).
+pub fn parse_decls(text: &str, file: u32) -> Result<Vec<CampaignItem>, Vec<Diag>> {
+    prescan(text, file)?;
+    let pairs = ThiduaParser::parse(Rule::repl_decls, text).map_err(|e| vec![syntax_error(text, file, e)])?;
+    let mut b = Builder { file, text, errors: Vec::new() };
+    let mut items = Vec::new();
+    for pair in pairs {
+        for p in pair.into_inner() {
+            if p.as_rule() == Rule::EOI {
+                continue;
+            }
+            if let Some(it) = b.campaign_item(p) {
+                items.push(it);
+            }
+        }
+    }
+    if b.errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(b.errors)
+    }
+}
+
+fn rule_words(r: &Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match r {
+        EOI => "end of file",
+        ident => "a name",
+        name => "a name",
+        string => "a quoted label",
+        number | signed_number => "a number",
+        percent => "a percent like `14.5%`",
+        date => "a date like `31/01/2024`",
+        quantity => "a quantity like `16_068 tỷ đồng`",
+        expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | additive | multiplicative | unary
+        | postfix | target_body => "an expression",
+        cmp_op | comparison | band => "a comparison (`>=`, `<=`, …)",
+        kw_by | due => "`by` or `before` and the due date",
+        kw_before => "`before`",
+        kw_use | use_decl => "`use`",
+        unit_decl | kw_unit => "`unit`",
+        levels_decl | kw_levels => "`levels`",
+        checklist_decl | kw_checklist => "`checklist`",
+        indicator_decl | kw_indicator => "`indicator`",
+        award_decl | kw_award => "`award`",
+        test_decl | kw_test => "`test`",
+        campaign_decl | kw_campaign => "`campaign`",
+        issuer => "`issuer`",
+        theme => "`theme`",
+        period_decl => "`period`",
+        basis => "`basis`",
+        let_decl => "`let`",
+        section => "`section`",
+        target => "`target`",
+        deadline => "`deadline`",
+        adjust => "`adjust`",
+        scoring => "`scoring`",
+        rank_decl => "`rank`",
+        rating => "`rating`",
+        options => "an options block `{ points … }`",
+        points_opt => "`points`",
+        bonus_opt => "`bonus`",
+        penalty_opt => "`penalty`",
+        require_opt => "`require`",
+        blank_opt => "`blank`",
+        item_decl => "`item`",
+        level_entry => "a level: a name and its label",
+        branch => "a rating branch: a name, a label and `when …` or `otherwise`",
+        award_when => "`when`",
+        limit => "`limit`",
+        type_expr => "a type (`percent`, `bool`, `date`, `tỷ đồng`, …)",
+        unit_ref => "a unit of measure",
+        scale | scale_word => "a scale word (`nghìn`, `triệu`, `tỷ`)",
+        step => "a step (`1%`, `50 tỷ đồng`, `day`)",
+        direction => "`above` or `below`",
+        late_word => "`late`",
+        max_clause => "`, max N`",
+        group | group_kind => "`all {`, `any {` or `at_least N of {`",
+        child => "a condition",
+        field => "a field `name = value`",
+        given_value => "a value",
+        given => "`given`",
+        expect => "`expect`",
+        test_data => "`data`",
+        status_word => "a status (`met`, `exceeded`, `not_met`, `late`, `missing`)",
+        kw_then => "`then`",
+        kw_else => "`else`",
+        kw_of => "`of`",
+        kw_per => "`per`",
+        kw_when => "`when`",
+        kw_otherwise => "`otherwise`",
+        kw_item => "`item`",
+        kw_max => "`max`",
+        kw_within => "`within`",
+        kw_where => "`where`",
+        kw_is => "`is`",
+        kw_has => "`has`",
+        kw_in => "`in`",
+        kw_and => "`and`",
+        kw_or => "`or`",
+        kw_proportional | kw_relative | points_mode => "`proportional`, `relative` or `per item`",
+        then_by => "`then by`",
+        scoring_opt => "`total`, `precision` or `normalize`",
+        for_cond => "`for` and a condition",
+        limit_share => "a percent",
+        module_path => "a module name like `std.units`",
+        arg | members_arg => "an argument",
+        call => "a function call",
+        call_head => "a function name",
+        bool_lit | kw_true | kw_false => "`true` or `false`",
+        at_period => "`@` and a year",
+        interval => "`in a .. b`",
+        is_test => "`is STATUS`",
+        has_test => "`has AWARD`",
+        add_op => "`+` or `-`",
+        mul_op => "`*` or `/`",
+        paren => "`(`",
+        if_expr => "`if`",
+        all_met => "`all targets met`",
+        _ => return None,
+    })
+}
+
+fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
+    use pest::error::{ErrorVariant, InputLocation};
+    let (start, end) = match e.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((a, b)) => (a, b),
+    };
+    let mut expected: Vec<&str> = Vec::new();
+    let mut unexpected: Vec<&str> = Vec::new();
+    match &e.variant {
+        ErrorVariant::ParsingError { positives, negatives } => {
+            for r in positives {
+                if let Some(w) = rule_words(r) {
+                    if !expected.contains(&w) {
+                        expected.push(w);
+                    }
+                }
+            }
+            for r in negatives {
+                if let Some(w) = rule_words(r) {
+                    if !unexpected.contains(&w) {
+                        unexpected.push(w);
+                    }
+                }
+            }
+        }
+        ErrorVariant::CustomError { message } => {
+            return Diag::error(codes::SYNTAX, message.clone()).at(Span::new(file, start, end.max(start)));
+        }
+    }
+    // Operator continuations are always possible after a complete
+    // expression; naming them hides what the drafter most likely missed.
+    const CONTINUATIONS: &[&str] = &[
+        "`and`", "`or`", "`+` or `-`", "`*` or `/`", "`@` and a year", "`??`",
+        "a comparison (`>=`, `<=`, …)", "`in a .. b`", "`is STATUS`", "`has AWARD`",
+    ];
+    if expected.iter().any(|w| !CONTINUATIONS.contains(w)) {
+        expected.retain(|w| !CONTINUATIONS.contains(w));
+    }
+    // What is actually there: the next token, in backticks.
+    let rest = text.get(start..).unwrap_or("");
+    let found = next_token(rest);
+    let found_words = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
+    let mut message = if expected.is_empty() {
+        format!("unexpected {found_words}")
+    } else {
+        let list = match expected.len() {
+            1 => expected[0].to_string(),
+            _ => {
+                let (last, init) = expected.split_last().map(|(l, i)| (*l, i.to_vec())).unwrap_or(("", vec![]));
+                format!("{} or {}", init.join(", "), last)
+            }
+        };
+        format!("expected {list}, found {found_words}")
+    };
+    if !unexpected.is_empty() && expected.is_empty() {
+        message = format!("unexpected {}", unexpected.join(", "));
+    }
+    let tok_end = (start + found.len()).max(start);
+    let mut d = Diag::error(codes::SYNTAX, message).at(Span::new(file, start, tok_end)).label("here");
+    if found.is_empty() {
+        if let Some(open) = lex::unclosed_brace(text) {
+            d = d.related(Span::new(file, open, open + 1), "this `{` is never closed").help("add the closing `}`");
+        }
+    } else if lex::is_reserved(found) {
+        d = d.help(format!("`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"));
+    } else if found.starts_with(',') {
+        d = d.help("a `,` separates parts only inside `all { … }`, `any { … }` and `given … { … }`");
+    }
+    d
+}
+
+fn next_token(rest: &str) -> &str {
+    let mut end = 0;
+    for (i, c) in rest.char_indices() {
+        if c.is_whitespace() {
+            break;
+        }
+        end = i + c.len_utf8();
+        if !(c.is_alphanumeric() || c == '_' || c == '.') {
+            break;
+        }
+        if end >= 40 {
+            break;
+        }
+    }
+    &rest[..end]
+}
+
+struct Builder<'a> {
+    file: u32,
+    text: &'a str,
+    errors: Vec<Diag>,
+}
+
+
+impl<'a> Builder<'a> {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn number(&mut self, p: &Pair<Rule>) -> Decimal {
+        let s = p.as_str();
+        let clean: String = s.chars().filter(|c| *c != '_').collect();
+        match Decimal::from_str(&clean) {
+            Ok(d) => d,
+            Err(_) => {
+                self.errors.push(
+                    Diag::error(codes::OVERFLOW, format!("the number `{s}` is too large or too precise"))
+                        .at(self.span(p))
+                        .help("numbers have at most 28 significant digits"),
+                );
+                Decimal::ZERO
+            }
+        }
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+    }
+
+    fn name(&self, p: Pair<Rule>) -> Name {
+        let span = self.span(&p);
+        let parts = p
+            .into_inner()
+            .filter(|q| matches!(q.as_rule(), Rule::ident | Rule::member_word))
+            .map(|q| self.ident(q))
+            .collect();
+        Name { parts, span }
+    }
+
+    fn string(&mut self, p: Pair<Rule>) -> Str {
+        let span = self.span(&p);
+        let inner = p.into_inner().next().map(|q| q.as_str()).unwrap_or("");
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                Some('u') => {
+                    let rest: String = chars.clone().collect();
+                    let ok = if rest.starts_with('{') {
+                        rest.find('}').and_then(|end| {
+                            let hex = rest.get(1..end)?;
+                            u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(|ch| (ch, end))
+                        })
+                    } else {
+                        None
+                    };
+                    match ok {
+                        Some((ch, end)) => {
+                            out.push(ch);
+                            for _ in 0..=end {
+                                chars.next();
+                            }
+                        }
+                        None => self.errors.push(
+                            Diag::error(codes::SYNTAX, "invalid `\\u{…}` escape in a string")
+                                .at(span)
+                                .help("write a hexadecimal code point, e.g. `\\u{1EA1}`"),
+                        ),
+                    }
+                }
+                other => {
+                    self.errors.push(
+                        Diag::error(codes::SYNTAX, format!("unknown escape `\\{}` in a string", other.unwrap_or(' ')))
+                            .at(span)
+                            .help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\u{…}`"),
+                    );
+                }
+            }
+        }
+        Str { value: out, span }
+    }
+
+    fn doc(&self, start: usize) -> Doc {
+        Doc(lex::doc_before(self.text, start))
+    }
+
+    fn opt_string(&mut self, it: &mut std::iter::Peekable<pest::iterators::Pairs<'a, Rule>>) -> Option<Str> {
+        if it.peek().map(|p| p.as_rule() == Rule::string).unwrap_or(false) {
+            it.next().map(|p| self.string(p))
+        } else {
+            None
+        }
+    }
+
+    fn top_item(&mut self, p: Pair<'a, Rule>) -> Option<Item> {
+        Some(match p.as_rule() {
+            Rule::use_decl => Item::Use(self.use_decl(p)),
+            Rule::unit_decl => Item::Unit(self.unit_decl(p)),
+            Rule::levels_decl => Item::Levels(self.levels_decl(p)),
+            Rule::checklist_decl => Item::Checklist(self.checklist(p)),
+            Rule::indicator_decl => Item::Indicator(self.indicator(p)),
+            Rule::award_decl => Item::Award(self.award(p)),
+            Rule::test_decl => Item::Test(self.test(p)),
+            Rule::campaign_decl => Item::Campaign(self.campaign(p)),
+            _ => return None,
+        })
+    }
+
+    fn use_decl(&mut self, p: Pair<'a, Rule>) -> Use {
+        let span = self.span(&p);
+        let mut target = UseTarget::Module(String::new());
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::string => target = UseTarget::File(self.string(q).value),
+                Rule::module_path => target = UseTarget::Module(q.as_str().to_string()),
+                _ => {}
+            }
+        }
+        Use { target, span }
+    }
+
+    fn unit_ref(&mut self, p: Pair<'a, Rule>) -> UnitRef {
+        let span = self.span(&p);
+        let mut idents = Vec::new();
+        let mut per_n = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::ident => idents.push(self.ident(q)),
+                Rule::number => per_n = Some(self.number(&q)),
+                _ => {}
+            }
+        }
+        let mut it = idents.into_iter();
+        let num = it.next().unwrap_or(Ident { name: String::new(), span });
+        let per = it.next().map(|d| (per_n, d));
+        UnitRef { num, per, span }
+    }
+
+    fn scale(&self, p: Pair<'a, Rule>) -> Vec<String> {
+        p.into_inner().filter(|q| q.as_rule() == Rule::scale_word).map(|q| q.as_str().to_string()).collect()
+    }
+
+    fn quantity(&mut self, p: Pair<'a, Rule>) -> QuantityLit {
+        let mut value = Decimal::ZERO;
+        let mut text = String::new();
+        let mut scale = Vec::new();
+        let mut unit = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::number => {
+                    value = self.number(&q);
+                    text = q.as_str().to_string();
+                }
+                Rule::scale => scale = self.scale(q),
+                Rule::unit_ref => unit = Some(self.unit_ref(q)),
+                _ => {}
+            }
+        }
+        let unit = unit.unwrap_or(UnitRef {
+            num: Ident { name: String::new(), span: Span::default() },
+            per: None,
+            span: Span::default(),
+        });
+        QuantityLit { value, text, scale, unit }
+    }
+
+    fn unit_decl(&mut self, p: Pair<'a, Rule>) -> UnitDecl {
+        let span = self.span(&p);
+        let doc = self.doc(span.start);
+        let mut it = p.into_inner().peekable();
+        it.next(); // kw
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let label = self.opt_string(&mut it);
+        let def = it.next().map(|q| {
+            let s = self.span(&q);
+            (self.quantity(q), s)
+        });
+        UnitDecl { name, label, def, doc, span }
+    }
+
+    fn levels_decl(&mut self, p: Pair<'a, Rule>) -> LevelsDecl {
+        let span = self.span(&p);
+        let doc = self.doc(span.start);
+        let mut it = p.into_inner().peekable();
+        it.next();
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let label = self.opt_string(&mut it);
+        let mut entries = Vec::new();
+        for q in it {
+            if q.as_rule() != Rule::level_entry {
+                continue;
+            }
+            let espan = self.span(&q);
+            let mut qi = q.into_inner().peekable();
+            let ename = qi.next().map(|x| self.ident(x)).unwrap_or(Ident { name: String::new(), span: espan });
+            let elabel = self.opt_string(&mut qi);
+            let aliases = qi.filter(|x| x.as_rule() == Rule::string).map(|x| self.string(x)).collect();
+            entries.push(LevelEntry { name: ename, label: elabel, aliases, span: espan });
+        }
+        LevelsDecl { name, label, entries, doc, span }
+    }
+
+    fn indicator(&mut self, p: Pair<'a, Rule>) -> IndicatorDecl {
+        let span = self.span(&p);
+        let doc = self.doc(span.start);
+        let mut it = p.into_inner().peekable();
+        it.next();
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let label = self.opt_string(&mut it);
+        let mut ty = TypeExpr {
+            scale: vec![],
+            unit: UnitRef { num: Ident { name: String::new(), span }, per: None, span },
+            span,
+        };
+        if let Some(t) = it.next() {
+            ty.span = self.span(&t);
+            for q in t.into_inner() {
+                match q.as_rule() {
+                    Rule::scale => ty.scale = self.scale(q),
+                    Rule::unit_ref => ty.unit = self.unit_ref(q),
+                    _ => {}
+                }
+            }
+        }
+        IndicatorDecl { name, label, ty, doc, span }
+    }
+
+    fn campaign(&mut self, p: Pair<'a, Rule>) -> Campaign {
+        let span = self.span(&p);
+        let doc = self.doc(span.start);
+        let mut it = p.into_inner().peekable();
+        it.next();
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let label = self.opt_string(&mut it);
+        let items = it.filter_map(|q| self.campaign_item(q)).collect();
+        Campaign { name, label, items, doc, span }
+    }
+
+    fn campaign_item(&mut self, p: Pair<'a, Rule>) -> Option<CampaignItem> {
+        let span = self.span(&p);
+        Some(match p.as_rule() {
+            Rule::issuer => CampaignItem::Issuer(self.first_string(p)?),
+            Rule::theme => CampaignItem::Theme(self.first_string(p)?),
+            Rule::period_decl => {
+                let dates: Vec<DateLit> =
+                    p.into_inner().filter(|q| q.as_rule() == Rule::date).map(|q| self.date(q)).collect();
+                let mut d = dates.into_iter();
+                let (a, b) = (d.next()?, d.next()?);
+                CampaignItem::Period(a, b, span)
+            }
+            Rule::basis => {
+                let v = p.into_inner().filter(|q| q.as_rule() == Rule::string).map(|q| self.string(q)).collect();
+                CampaignItem::Basis(v, span)
+            }
+            Rule::indicator_decl => CampaignItem::Indicator(self.indicator(p)),
+            Rule::let_decl => {
+                let doc = self.doc(span.start);
+                let mut it = p.into_inner();
+                it.next();
+                let name = self.ident(it.next()?);
+                let expr = self.expr(it.next()?);
+                CampaignItem::Let(LetDecl { name, expr, doc, span })
+            }
+            Rule::section => {
+                let doc = self.doc(span.start);
+                let mut it = p.into_inner().peekable();
+                it.next();
+                let name = self.ident(it.next()?);
+                let label = self.opt_string(&mut it);
+                let mut cond = None;
+                let mut items = Vec::new();
+                for q in it {
+                    if q.as_rule() == Rule::for_cond {
+                        cond = self.for_cond(q);
+                    } else if let Some(i) = self.campaign_item(q) {
+                        items.push(i);
+                    }
+                }
+                CampaignItem::Section(Section { name, label, cond, items, doc, span })
+            }
+            Rule::target => {
+                let (head, rest) = self.head(p)?;
+                let mut body = None;
+                let mut options = Vec::new();
+                for q in rest {
+                    match q.as_rule() {
+                        Rule::target_body => body = Some(self.target_body(q)),
+                        Rule::options => options = self.options(q),
+                        _ => {}
+                    }
+                }
+                CampaignItem::Target(Target { head, body: body?, options })
+            }
+            Rule::deadline => {
+                let (head, rest) = self.head(p)?;
+                let mut date = None;
+                let mut due = None;
+                let mut before = false;
+                let mut options = Vec::new();
+                for q in rest {
+                    match q.as_rule() {
+                        Rule::expr => date = Some(self.expr(q)),
+                        Rule::due => {
+                            for r in q.into_inner() {
+                                match r.as_rule() {
+                                    Rule::kw_before => before = true,
+                                    Rule::expr => due = Some(self.expr(r)),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        Rule::options => options = self.options(q),
+                        _ => {}
+                    }
+                }
+                CampaignItem::Deadline(Deadline { head, date: date?, before, due: due?, options })
+            }
+            Rule::checklist_decl => CampaignItem::Checklist(self.checklist(p)),
+            Rule::adjust => {
+                let (head, rest) = self.head(p)?;
+                let mut amount = Decimal::ZERO;
+                let mut amount_text = String::new();
+                let mut kind = None;
+                let mut options = Vec::new();
+                for q in rest {
+                    match q.as_rule() {
+                        Rule::signed_number => {
+                            amount_text = q.as_str().to_string();
+                            let neg = q.as_str().starts_with('-');
+                            if let Some(n) = q.into_inner().find(|r| r.as_rule() == Rule::number) {
+                                let v = self.number(&n);
+                                amount = if neg { -v } else { v };
+                            }
+                        }
+                        Rule::adjust_when => {
+                            let e = q.into_inner().find(|r| r.as_rule() == Rule::expr)?;
+                            kind = Some(AdjustKind::When(self.expr(e)));
+                        }
+                        Rule::adjust_per => {
+                            let mut e = None;
+                            let mut max = None;
+                            for r in q.into_inner() {
+                                match r.as_rule() {
+                                    Rule::expr => e = Some(self.expr(r)),
+                                    Rule::max_clause => max = self.max_clause(r).map(|m| m.0),
+                                    _ => {}
+                                }
+                            }
+                            kind = Some(AdjustKind::Per(e?, max));
+                        }
+                        Rule::options => options = self.options(q),
+                        _ => {}
+                    }
+                }
+                CampaignItem::Adjust(Adjust { head, amount, amount_text, kind: kind?, options })
+            }
+            Rule::scoring => {
+                let mut s = Scoring { total: None, precision: None, normalize: None, span };
+                for q in p.into_inner() {
+                    if q.as_rule() != Rule::scoring_opt {
+                        continue;
+                    }
+                    let mut it = q.into_inner();
+                    let kw = it.next()?;
+                    let n = it.next()?;
+                    let v = (self.number(&n), n.as_str().to_string());
+                    match kw.as_rule() {
+                        Rule::kw_total => s.total = Some(v),
+                        Rule::kw_precision => s.precision = Some(v),
+                        _ => s.normalize = Some(v),
+                    }
+                }
+                CampaignItem::Scoring(s)
+            }
+            Rule::rank_decl => {
+                let mut key = None;
+                let mut within = None;
+                let mut then = Vec::new();
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::expr => key = Some(self.expr(q)),
+                        Rule::name => within = Some(self.name(q)),
+                        Rule::then_by => {
+                            let mut e = None;
+                            let mut asc = None;
+                            for r in q.into_inner() {
+                                match r.as_rule() {
+                                    Rule::expr => e = Some(self.expr(r)),
+                                    Rule::order => {
+                                        asc = Some(r.into_inner().next().map(|x| x.as_rule()) == Some(Rule::kw_ascending))
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            then.push((e?, asc));
+                        }
+                        _ => {}
+                    }
+                }
+                CampaignItem::Rank(Rank { key: key?, within, then, span })
+            }
+            Rule::rating => {
+                let doc = self.doc(span.start);
+                let mut it = p.into_inner().peekable();
+                it.next();
+                let name = self.ident(it.next()?);
+                let label = self.opt_string(&mut it);
+                let mut branches = Vec::new();
+                for q in it {
+                    if q.as_rule() != Rule::branch {
+                        continue;
+                    }
+                    let bspan = self.span(&q);
+                    let mut bi = q.into_inner().peekable();
+                    let bname = self.ident(bi.next()?);
+                    let blabel = self.opt_string(&mut bi);
+                    let mut cond = None;
+                    for r in bi {
+                        if r.as_rule() == Rule::expr {
+                            cond = Some(self.expr(r));
+                        }
+                    }
+                    branches.push(Branch { name: bname, label: blabel, cond, span: bspan });
+                }
+                CampaignItem::Rating(Rating { name, label, branches, doc, span })
+            }
+            Rule::award_decl => CampaignItem::Award(self.award(p)),
+            Rule::test_decl => CampaignItem::Test(self.test(p)),
+            _ => return None,
+        })
+    }
+
+    fn first_string(&mut self, p: Pair<'a, Rule>) -> Option<Str> {
+        p.into_inner().find(|q| q.as_rule() == Rule::string).map(|q| self.string(q))
+    }
+
+    fn for_cond(&mut self, p: Pair<'a, Rule>) -> Option<Expr> {
+        p.into_inner().find(|q| q.as_rule() == Rule::expr).map(|q| self.expr(q))
+    }
+
+    fn head(&mut self, p: Pair<'a, Rule>) -> Option<(CritHead, Vec<Pair<'a, Rule>>)> {
+        let span = self.span(&p);
+        let doc = self.doc(span.start);
+        let mut it = p.into_inner().peekable();
+        it.next();
+        let name = self.ident(it.next()?);
+        let label = self.opt_string(&mut it);
+        let mut cond = None;
+        if it.peek().map(|q| q.as_rule() == Rule::for_cond).unwrap_or(false) {
+            cond = it.next().and_then(|q| self.for_cond(q));
+        }
+        Some((CritHead { name, label, cond, doc, span }, it.collect()))
+    }
+
+    fn checklist(&mut self, p: Pair<'a, Rule>) -> ChecklistDecl {
+        let span = self.span(&p);
+        let block = p.as_str().trim_end().ends_with('}');
+        let fallback = CritHead {
+            name: Ident { name: String::new(), span },
+            label: None,
+            cond: None,
+            doc: Doc(None),
+            span,
+        };
+        let (head, rest) = self.head(p).unwrap_or((fallback, Vec::new()));
+        let mut items = Vec::new();
+        let mut options = Vec::new();
+        for q in rest {
+            match q.as_rule() {
+                Rule::item_decl => {
+                    let ispan = self.span(&q);
+                    let mut it = q.into_inner().peekable();
+                    it.next();
+                    if let Some(n) = it.next() {
+                        let name = self.ident(n);
+                        let label = self.opt_string(&mut it);
+                        items.push(ItemDecl { name, label, span: ispan });
+                    }
+                }
+                _ => {
+                    if let Some(o) = self.option(q) {
+                        options.push(o)
+                    }
+                }
+            }
+        }
+        ChecklistDecl { head, block, items, options }
+    }
+
+    fn award(&mut self, p: Pair<'a, Rule>) -> AwardDecl {
+        let span = self.span(&p);
+        let doc = self.doc(span.start);
+        let block = p.as_str().trim_end().ends_with('}');
+        let mut it = p.into_inner().peekable();
+        it.next();
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let label = self.opt_string(&mut it);
+        let mut when = None;
+        let mut limit = None;
+        for q in it {
+            match q.as_rule() {
+                Rule::award_when => when = q.into_inner().find(|r| r.as_rule() == Rule::expr).map(|r| self.expr(r)),
+                Rule::limit => {
+                    let lspan = self.span(&q);
+                    let mut amount = None;
+                    let mut per = None;
+                    for r in q.into_inner() {
+                        match r.as_rule() {
+                            Rule::number => amount = Some(LimitAmount::Count(self.number(&r), r.as_str().to_string())),
+                            Rule::limit_share => {
+                                let mut pct = (Decimal::ZERO, String::new());
+                                let mut of = None;
+                                for s in r.into_inner() {
+                                    match s.as_rule() {
+                                        Rule::percent => pct = self.percent(s),
+                                        Rule::expr => of = Some(self.expr(s)),
+                                        _ => {}
+                                    }
+                                }
+                                amount = Some(LimitAmount::Share(pct.0, pct.1, of));
+                            }
+                            Rule::name => per = Some(self.name(r)),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(amount), Some(per)) = (amount, per) {
+                        limit = Some(Limit { amount, per, span: lspan });
+                    }
+                }
+                _ => {}
+            }
+        }
+        AwardDecl { name, label, block, when, limit, doc, span }
+    }
+
+    fn test(&mut self, p: Pair<'a, Rule>) -> TestDecl {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        it.next();
+        let name = it.next().map(|q| self.string(q)).unwrap_or(Str { value: String::new(), span });
+        let mut parts = Vec::new();
+        for q in it {
+            match q.as_rule() {
+                Rule::test_data => {
+                    if let Some(s) = self.first_string(q) {
+                        parts.push(TestPart::Data(s));
+                    }
+                }
+                Rule::given => {
+                    let gspan = self.span(&q);
+                    let mut gi = q.into_inner();
+                    gi.next();
+                    let Some(u) = gi.next() else { continue };
+                    let unit = self.ident(u);
+                    let mut fields = Vec::new();
+                    for f in gi {
+                        if f.as_rule() != Rule::field {
+                            continue;
+                        }
+                        let fspan = self.span(&f);
+                        let mut fi = f.into_inner();
+                        let Some(n) = fi.next() else { continue };
+                        let name = self.name(n);
+                        let Some(v) = fi.next() else { continue };
+                        let mut neg = false;
+                        let mut value = None;
+                        for r in v.into_inner() {
+                            match r.as_rule() {
+                                Rule::neg => neg = true,
+                                Rule::name => value = Some(GivenValue::Name(self.name(r))),
+                                _ => value = self.literal(r).map(GivenValue::Lit),
+                            }
+                        }
+                        if let Some(value) = value {
+                            fields.push(Field { name, neg, value, span: fspan });
+                        }
+                    }
+                    parts.push(TestPart::Given { unit, fields, span: gspan });
+                }
+                Rule::expect => {
+                    if let Some(e) = q.into_inner().find(|r| r.as_rule() == Rule::expr) {
+                        parts.push(TestPart::Expect(self.expr(e)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        TestDecl { name, parts, span }
+    }
+
+    fn target_body(&mut self, p: Pair<'a, Rule>) -> TargetBody {
+        let span = self.span(&p);
+        match p.into_inner().next() {
+            Some(q) if q.as_rule() == Rule::group => TargetBody::Group(self.group(q)),
+            Some(q) => TargetBody::Expr(self.expr(q)),
+            None => TargetBody::Expr(Expr { kind: ExprKind::Lit(Literal::Bool(false)), span }),
+        }
+    }
+
+    fn group(&mut self, p: Pair<'a, Rule>) -> Group {
+        let span = self.span(&p);
+        let mut kind = GroupKind::All;
+        let mut children = Vec::new();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::group_kind => {
+                    let mut it = q.into_inner();
+                    match it.next().map(|x| x.as_rule()) {
+                        Some(Rule::kw_any) => kind = GroupKind::Any,
+                        Some(Rule::kw_at_least) => {
+                            let n = it.next().map(|x| self.number(&x)).unwrap_or_default();
+                            kind = GroupKind::AtLeast(u32::try_from(n.trunc().mantissa()).unwrap_or(u32::MAX));
+                        }
+                        _ => kind = GroupKind::All,
+                    }
+                }
+                Rule::child => {
+                    let cspan = self.span(&q);
+                    let mut label = None;
+                    let mut body = None;
+                    for r in q.into_inner() {
+                        match r.as_rule() {
+                            Rule::string => label = Some(self.string(r)),
+                            Rule::group => body = Some(TargetBody::Group(self.group(r))),
+                            Rule::expr => body = Some(TargetBody::Expr(self.expr(r))),
+                            _ => {}
+                        }
+                    }
+                    if let Some(body) = body {
+                        children.push(Child { label, body, span: cspan });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Group { kind, children, span }
+    }
+
+    fn max_clause(&mut self, p: Pair<'a, Rule>) -> Option<(Decimal, String)> {
+        p.into_inner().find(|q| q.as_rule() == Rule::number).map(|q| (self.number(&q), q.as_str().to_string()))
+    }
+
+    fn options(&mut self, p: Pair<'a, Rule>) -> Vec<Opt> {
+        p.into_inner().filter_map(|q| self.option(q)).collect()
+    }
+
+    fn step(&mut self, p: Pair<'a, Rule>) -> Step {
+        let span = self.span(&p);
+        match p.into_inner().next() {
+            Some(q) => match q.as_rule() {
+                Rule::percent => {
+                    let (v, t) = self.percent(q);
+                    Step::Percent(v, t)
+                }
+                Rule::quantity => Step::Quantity(self.quantity(q)),
+                Rule::number => Step::Number(self.number(&q), q.as_str().to_string()),
+                _ => Step::Unit(self.unit_ref(q)),
+            },
+            None => Step::Number(Decimal::ONE, format!("{span:?}")),
+        }
+    }
+
+    fn option(&mut self, p: Pair<'a, Rule>) -> Option<Opt> {
+        let span = self.span(&p);
+        Some(match p.as_rule() {
+            Rule::points_opt => {
+                let mut n = (Decimal::ZERO, String::new());
+                let mut mode = PointsMode::Plain;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::number => n = (self.number(&q), q.as_str().to_string()),
+                        Rule::points_mode => {
+                            mode = match q.into_inner().next().map(|x| x.as_rule()) {
+                                Some(Rule::kw_proportional) => PointsMode::Proportional,
+                                Some(Rule::kw_relative) => PointsMode::Relative,
+                                _ => PointsMode::PerItem,
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Opt::Points { n: n.0, text: n.1, mode, span }
+            }
+            Rule::bonus_opt | Rule::penalty_opt => {
+                let is_bonus = p.as_rule() == Rule::bonus_opt;
+                let mut amount = (Decimal::ZERO, String::new());
+                let mut step = None;
+                let mut dir = Direction::Above;
+                let mut max = None;
+                for q in p.into_inner() {
+                    match q.as_rule() {
+                        Rule::number => amount = (self.number(&q), q.as_str().to_string()),
+                        Rule::step => step = Some(self.step(q)),
+                        Rule::late_word => dir = Direction::Late,
+                        Rule::direction => {
+                            dir = if q.into_inner().next().map(|x| x.as_rule()) == Some(Rule::kw_below) {
+                                Direction::Below
+                            } else {
+                                Direction::Above
+                            }
+                        }
+                        Rule::max_clause => max = self.max_clause(q),
+                        _ => {}
+                    }
+                }
+                let step = step?;
+                if is_bonus {
+                    Opt::Bonus { amount: amount.0, text: amount.1, step, dir, max, span }
+                } else {
+                    Opt::Penalty { amount: amount.0, text: amount.1, step, dir, max, span }
+                }
+            }
+            Rule::require_opt => {
+                let mut it = p.into_inner();
+                it.next();
+                match it.next() {
+                    Some(q) if q.as_rule() == Rule::kw_at_least => {
+                        let n = it.next().map(|x| self.number(&x)).unwrap_or_default();
+                        Opt::Require(Require::AtLeast(u32::try_from(n.trunc().mantissa()).unwrap_or(u32::MAX)), span)
+                    }
+                    _ => Opt::Require(Require::All, span),
+                }
+            }
+            Rule::blank_opt => {
+                let v = p.into_inner().find(|q| q.as_rule() == Rule::bool_lit).map(|q| q.as_str() == "true");
+                Opt::Blank(v.unwrap_or(false), span)
+            }
+            _ => return None,
+        })
+    }
+
+    fn percent(&mut self, p: Pair<'a, Rule>) -> (Decimal, String) {
+        let text = p.as_str().to_string();
+        let n = p.into_inner().next().map(|q| self.number(&q)).unwrap_or_default();
+        (n / Decimal::ONE_HUNDRED, text)
+    }
+
+    fn date(&mut self, p: Pair<'a, Rule>) -> DateLit {
+        date_lit(p.as_str(), self.span(&p))
+    }
+}
+
+fn date_lit(text: &str, span: Span) -> DateLit {
+    {
+        let text = text.to_string();
+        let (year, month, day) = if text.contains('-') {
+            let v: Vec<&str> = text.split('-').collect();
+            (
+                v.first().and_then(|s| s.parse().ok()).unwrap_or(0),
+                v.get(1).and_then(|s| s.parse().ok()).unwrap_or(0),
+                v.get(2).and_then(|s| s.parse().ok()).unwrap_or(0),
+            )
+        } else {
+            let v: Vec<&str> = text.split('/').collect();
+            (
+                v.get(2).and_then(|s| s.parse().ok()).unwrap_or(0),
+                v.get(1).and_then(|s| s.parse().ok()).unwrap_or(0),
+                v.first().and_then(|s| s.parse().ok()).unwrap_or(0),
+            )
+        };
+        DateLit { text, year, month, day, span }
+    }
+}
+
+impl<'a> Builder<'a> {
+
+    fn literal(&mut self, p: Pair<'a, Rule>) -> Option<Literal> {
+        Some(match p.as_rule() {
+            Rule::date => Literal::Date(self.date(p)),
+            Rule::percent => {
+                let (v, t) = self.percent(p);
+                Literal::Percent(v, t)
+            }
+            Rule::quantity => Literal::Quantity(self.quantity(p)),
+            Rule::number => Literal::Number(self.number(&p), p.as_str().to_string()),
+            Rule::string => Literal::String(self.string(p).value),
+            Rule::bool_lit => Literal::Bool(p.as_str() == "true"),
+            _ => return None,
+        })
+    }
+
+    fn expr(&mut self, p: Pair<'a, Rule>) -> Expr {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let mut inner: Vec<Pair<'a, Rule>> = p.into_inner().collect();
+        match rule {
+            Rule::expr => match inner.pop() {
+                Some(q) => self.expr(q),
+                None => self.bad(span),
+            },
+            Rule::or_expr | Rule::and_expr => {
+                let is_or = rule == Rule::or_expr;
+                if inner.len() > 2 * LIMIT_CHAIN {
+                    return self.too_long(span);
+                }
+                let mut it = inner.into_iter().filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
+                let Some(first) = it.next() else { return self.bad(span) };
+                let mut acc = self.expr(first);
+                for q in it {
+                    let r = self.expr(q);
+                    let s = acc.span.to(r.span);
+                    acc = Expr {
+                        kind: if is_or { ExprKind::Or(Box::new(acc), Box::new(r)) } else { ExprKind::And(Box::new(acc), Box::new(r)) },
+                        span: s,
+                    };
+                }
+                acc
+            }
+            Rule::not_expr => {
+                if inner.len() == 2 {
+                    let e = inner.pop().map(|q| self.expr(q));
+                    match e {
+                        Some(e) => Expr { kind: ExprKind::Not(Box::new(e)), span },
+                        None => self.bad(span),
+                    }
+                } else {
+                    match inner.pop() {
+                        Some(q) => self.expr(q),
+                        None => self.bad(span),
+                    }
+                }
+            }
+            Rule::cmp_expr => {
+                let mut it = inner.into_iter();
+                let Some(first) = it.next() else { return self.bad(span) };
+                let lhs = self.expr(first);
+                let Some(tail) = it.next() else { return lhs };
+                let trule = tail.as_rule();
+                let mut parts: Vec<Pair<'a, Rule>> = tail.into_inner().collect();
+                let l = Box::new(lhs);
+                let kind = match trule {
+                    Rule::band => {
+                        let hi = parts.pop().map(|q| self.expr(q));
+                        let lo = parts.pop().map(|q| self.expr(q));
+                        match (lo, hi) {
+                            (Some(lo), Some(hi)) => ExprKind::Band(l, Box::new(lo), Box::new(hi)),
+                            _ => return self.bad(span),
+                        }
+                    }
+                    Rule::comparison => {
+                        let r = parts.pop().map(|q| self.expr(q));
+                        let op = match parts.first().map(|q| q.as_str()) {
+                            Some(">=") => CmpOp::Ge,
+                            Some(">") => CmpOp::Gt,
+                            Some("<=") => CmpOp::Le,
+                            Some("<") => CmpOp::Lt,
+                            Some("==") => CmpOp::Eq,
+                            _ => CmpOp::Ne,
+                        };
+                        match r {
+                            Some(r) => ExprKind::Cmp(op, l, Box::new(r)),
+                            None => return self.bad(span),
+                        }
+                    }
+                    Rule::interval => {
+                        let hi = parts.pop().map(|q| self.expr(q));
+                        let lo = parts.pop().map(|q| self.expr(q));
+                        match (lo, hi) {
+                            (Some(lo), Some(hi)) => ExprKind::In(l, Box::new(lo), Box::new(hi)),
+                            _ => return self.bad(span),
+                        }
+                    }
+                    Rule::is_test => {
+                        let negated = parts.iter().any(|q| q.as_rule() == Rule::kw_not);
+                        let st = parts
+                            .iter()
+                            .find(|q| q.as_rule() == Rule::status_word)
+                            .and_then(|q| StatusWord::parse(q.as_str()))
+                            .unwrap_or(StatusWord::Met);
+                        ExprKind::Is(l, negated, st)
+                    }
+                    Rule::has_test => match parts.pop() {
+                        Some(n) => ExprKind::Has(l, self.name(n)),
+                        None => return self.bad(span),
+                    },
+                    _ => return self.bad(span),
+                };
+                Expr { kind, span }
+            }
+            Rule::coalesce | Rule::additive | Rule::multiplicative => {
+                if inner.len() > 2 * LIMIT_CHAIN {
+                    return self.too_long(span);
+                }
+                let mut it = inner.into_iter();
+                let Some(first) = it.next() else { return self.bad(span) };
+                let mut acc = self.expr(first);
+                while let Some(next) = it.next() {
+                    let (op, rhs) = if rule == Rule::coalesce {
+                        (None, next)
+                    } else {
+                        let op = match next.as_str().trim() {
+                            "+" => BinOp::Add,
+                            "-" => BinOp::Sub,
+                            "*" => BinOp::Mul,
+                            _ => BinOp::Div,
+                        };
+                        match it.next() {
+                            Some(r) => (Some(op), r),
+                            None => break,
+                        }
+                    };
+                    let r = self.expr(rhs);
+                    let s = acc.span.to(r.span);
+                    acc = Expr {
+                        kind: match op {
+                            None => ExprKind::Coalesce(Box::new(acc), Box::new(r)),
+                            Some(op) => ExprKind::Bin(op, Box::new(acc), Box::new(r)),
+                        },
+                        span: s,
+                    };
+                }
+                acc
+            }
+            Rule::unary => {
+                let negs = inner.iter().filter(|q| q.as_rule() == Rule::neg).count();
+                if negs > LIMIT_DEPTH {
+                    return self.too_long(span);
+                }
+                let Some(last) = inner.pop() else { return self.bad(span) };
+                let mut e = self.expr(last);
+                for _ in 0..negs {
+                    e = Expr { kind: ExprKind::Neg(Box::new(e)), span };
+                }
+                e
+            }
+            Rule::postfix => {
+                let mut it = inner.into_iter();
+                let Some(first) = it.next() else { return self.bad(span) };
+                let mut e = self.expr(first);
+                for at in it {
+                    let text = at.as_str().to_string();
+                    let year = at
+                        .into_inner()
+                        .next()
+                        .and_then(|n| n.as_str().replace('_', "").parse::<i32>().ok())
+                        .unwrap_or(0);
+                    let s = e.span.to(span);
+                    e = Expr { kind: ExprKind::At(Box::new(e), year, text), span: s };
+                }
+                e
+            }
+            Rule::paren => match inner.pop() {
+                Some(q) => {
+                    let e = self.expr(q);
+                    Expr { kind: ExprKind::Paren(Box::new(e)), span }
+                }
+                None => self.bad(span),
+            },
+            Rule::if_expr => {
+                let es: Vec<Expr> =
+                    inner.into_iter().filter(|q| q.as_rule() == Rule::expr).map(|q| self.expr(q)).collect();
+                let mut it = es.into_iter();
+                match (it.next(), it.next(), it.next()) {
+                    (Some(c), Some(a), Some(b)) => {
+                        Expr { kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), span }
+                    }
+                    _ => self.bad(span),
+                }
+            }
+            Rule::all_met => {
+                let criteria = inner.iter().any(|q| q.as_rule() == Rule::kw_criteria);
+                Expr { kind: ExprKind::AllMet { criteria }, span }
+            }
+            Rule::call => {
+                let mut it = inner.into_iter();
+                let Some(head) = it.next() else { return self.bad(span) };
+                let Some(fname) = head.into_inner().next() else { return self.bad(span) };
+                let fname = self.ident(fname);
+                let mut args = Vec::new();
+                for a in it {
+                    let aspan = self.span(&a);
+                    let Some(x) = a.into_inner().next() else { continue };
+                    if x.as_rule() == Rule::members_arg {
+                        let mut descendants = false;
+                        let mut cond = None;
+                        for r in x.into_inner() {
+                            match r.as_rule() {
+                                Rule::kw_descendants => descendants = true,
+                                Rule::expr => cond = Some(Box::new(self.expr(r))),
+                                _ => {}
+                            }
+                        }
+                        args.push(Arg::Members { descendants, cond, span: aspan });
+                    } else {
+                        args.push(Arg::Expr(self.expr(x)));
+                    }
+                }
+                Expr { kind: ExprKind::Call(fname, args), span }
+            }
+            Rule::status_word => match StatusWord::parse(self.text.get(span.start..span.end).unwrap_or("")) {
+                Some(s) => Expr { kind: ExprKind::Status(s), span },
+                None => self.bad(span),
+            },
+            Rule::name => {
+                // Rebuild the pair's name from its inner idents.
+                let parts = inner
+                    .into_iter()
+                    .filter(|q| matches!(q.as_rule(), Rule::ident | Rule::member_word))
+                    .map(|q| self.ident(q))
+                    .collect();
+                Expr { kind: ExprKind::Name(Name { parts, span }), span }
+            }
+            _ => {
+                // Literals: rebuild a pair-free literal from the rule.
+                let text = self.text.get(span.start..span.end).unwrap_or("");
+                let _ = text;
+                self.literal_from(rule, inner, span)
+            }
+        }
+    }
+
+    fn literal_from(&mut self, rule: Rule, inner: Vec<Pair<'a, Rule>>, span: Span) -> Expr {
+        let text = self.text.get(span.start..span.end).unwrap_or("").to_string();
+        let lit = match rule {
+            Rule::number => {
+                let clean: String = text.chars().filter(|c| *c != '_').collect();
+                match Decimal::from_str(&clean) {
+                    Ok(v) => Literal::Number(v, text),
+                    Err(_) => {
+                        self.errors.push(
+                            Diag::error(codes::OVERFLOW, format!("the number `{text}` is too large or too precise"))
+                                .at(span)
+                                .help("numbers have at most 28 significant digits"),
+                        );
+                        Literal::Number(Decimal::ZERO, text)
+                    }
+                }
+            }
+            Rule::percent => {
+                let n = inner.into_iter().next().map(|q| self.number(&q)).unwrap_or_default();
+                Literal::Percent(n / Decimal::ONE_HUNDRED, text)
+            }
+            Rule::date => {
+                Literal::Date(date_lit(&text, span))
+            }
+            Rule::quantity => {
+                let mut value = Decimal::ZERO;
+                let mut ntext = String::new();
+                let mut scale = Vec::new();
+                let mut unit = None;
+                for q in inner {
+                    match q.as_rule() {
+                        Rule::number => {
+                            value = self.number(&q);
+                            ntext = q.as_str().to_string();
+                        }
+                        Rule::scale => scale = self.scale(q),
+                        Rule::unit_ref => unit = Some(self.unit_ref(q)),
+                        _ => {}
+                    }
+                }
+                let Some(unit) = unit else { return self.bad(span) };
+                Literal::Quantity(QuantityLit { value, text: ntext, scale, unit })
+            }
+            Rule::string => {
+                let raw = inner.into_iter().next().map(|q| q.as_str().to_string()).unwrap_or_default();
+                Literal::String(unescape_simple(&raw))
+            }
+            Rule::bool_lit => Literal::Bool(text == "true"),
+            _ => return self.bad(span),
+        };
+        Expr { kind: ExprKind::Lit(lit), span }
+    }
+
+    fn bad(&mut self, span: Span) -> Expr {
+        self.errors.push(Diag::error(codes::SYNTAX, "this expression could not be read").at(span));
+        Expr { kind: ExprKind::Lit(Literal::Bool(false)), span }
+    }
+
+    fn too_long(&mut self, span: Span) -> Expr {
+        self.errors.push(
+            Diag::error(codes::LIMIT, format!("this expression is longer than {LIMIT_CHAIN} operators"))
+                .at(Span::new(span.file, span.start, span.start))
+                .help("split it into several `let`s"),
+        );
+        Expr { kind: ExprKind::Lit(Literal::Bool(false)), span }
+    }
+}
+
+fn unescape_simple(raw: &str) -> String {
+    let mut out = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
