@@ -3,3 +3,9 @@
 
 pub mod diag;
 pub mod syntax;
+pub mod check;
+pub mod data;
+pub mod eval;
+pub mod ir;
+pub mod stdlib;
+pub mod value;

@@ -1,0 +1,562 @@
+//! CSV and JSON readers: one row per unit, cells typed by the indicators.
+
+use crate::diag::{codes, DataLocation, Diag};
+use crate::eval::UnitRow;
+use crate::ir::{LevelSet, Program};
+use crate::value::{Type, Value};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+use unicode_normalization::UnicodeNormalization;
+
+/// How numbers are written in the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    /// `1234.5`, no grouping.
+    #[default]
+    En,
+    /// `1.234,5` or `1234,5`.
+    Vi,
+}
+
+impl Locale {
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s {
+            "en" => Some(Locale::En),
+            "vi" => Some(Locale::Vi),
+            _ => None,
+        }
+    }
+}
+
+/// A row dropped by `--skip-bad-rows`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Skipped {
+    pub file: String,
+    pub row: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct DataSet {
+    pub rows: Vec<UnitRow>,
+    pub errors: Vec<Diag>,
+    pub warnings: Vec<Diag>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A data path named on the command line that cannot be opened.
+#[derive(Debug)]
+pub struct Unreadable(pub String);
+
+pub const RESERVED: &[&str] = &["id", "name", "bloc", "kind", "parent", "period", "awards"];
+/// Widest row accepted.
+pub const LIMIT_COLUMNS: usize = 10_000;
+
+/// Read every data file, in order. Rows of all files are concatenated.
+pub fn read_files(prog: &Program, paths: &[impl AsRef<Path>], locale: Locale, skip_bad_rows: bool) -> Result<DataSet, Unreadable> {
+    let mut ds = DataSet::default();
+    let mut seen_columns: HashSet<String> = HashSet::new();
+    for p in paths {
+        let p = p.as_ref();
+        let bytes = std::fs::read(p).map_err(|e| Unreadable(format!("cannot read `{}`: {e}", p.display())))?;
+        let name = p.display().to_string();
+        let is_json = p.extension().map(|e| e.eq_ignore_ascii_case("json")).unwrap_or(false);
+        let mut reader = Reader { prog, locale, file: name.clone(), ds: &mut ds, columns: &mut seen_columns };
+        if is_json {
+            reader.json(&bytes);
+        } else {
+            reader.csv(&bytes);
+        }
+    }
+    // Duplicate ids within one period.
+    let mut seen: HashMap<(String, Option<i32>), usize> = HashMap::new();
+    let mut dup_rows = HashSet::new();
+    for (i, r) in ds.rows.iter().enumerate() {
+        if let Some(&first) = seen.get(&(r.id.clone(), r.period)) {
+            let (file, row) = r.origin.clone().unwrap_or_default();
+            let (_, first_row) = ds.rows[first].origin.clone().unwrap_or_default();
+            ds.errors.push(
+                Diag::error(codes::DATA, format!("unit id `{}` appears twice (rows {first_row} and {row})", r.id))
+                    .located(DataLocation { file, row, column: Some("id".into()) })
+                    .help("each unit has one row per period; add a `period` column for several years"),
+            );
+            dup_rows.insert(i);
+        } else {
+            seen.insert((r.id.clone(), r.period), i);
+        }
+    }
+    if !dup_rows.is_empty() {
+        let mut k = 0;
+        ds.rows.retain(|_| {
+            k += 1;
+            !dup_rows.contains(&(k - 1))
+        });
+    }
+    if !paths.is_empty() {
+        for ind in &prog.indicators {
+            if !seen_columns.contains(&ind.id) {
+                ds.warnings.push(
+                    Diag::warning(codes::MISSING_COLUMN, format!("no data column for `{}`: every unit is missing it", ind.id))
+                        .help(format!("add a column named `{}` to the data", ind.id)),
+                );
+            }
+        }
+    }
+    if skip_bad_rows {
+        let mut bad: HashMap<(String, usize), String> = HashMap::new();
+        for e in &ds.errors {
+            if let Some(l) = &e.location {
+                if l.row > 0 {
+                    bad.entry((l.file.clone(), l.row)).or_insert_with(|| e.message.clone());
+                }
+            }
+        }
+        ds.rows.retain(|r| match &r.origin {
+            Some(o) => !bad.contains_key(o),
+            None => true,
+        });
+        let mut skipped: Vec<Skipped> = bad.into_iter().map(|((file, row), reason)| Skipped { file, row, reason }).collect();
+        skipped.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
+        ds.skipped = skipped;
+        // File-level errors (no row) still stop the run.
+        ds.errors.retain(|e| e.location.as_ref().map(|l| l.row == 0).unwrap_or(true));
+    }
+    Ok(ds)
+}
+
+struct Reader<'r> {
+    prog: &'r Program,
+    locale: Locale,
+    file: String,
+    ds: &'r mut DataSet,
+    columns: &'r mut HashSet<String>,
+}
+
+enum Col {
+    Reserved(&'static str),
+    Slot(usize),
+    Ignored,
+}
+
+impl<'r> Reader<'r> {
+    fn error(&mut self, row: usize, column: Option<&str>, msg: String, help: Option<String>) {
+        let mut d = Diag::error(codes::DATA, msg).located(DataLocation {
+            file: self.file.clone(),
+            row,
+            column: column.map(str::to_string),
+        });
+        d.help = help;
+        self.ds.errors.push(d);
+    }
+
+    fn map_columns(&mut self, headers: &[String]) -> Vec<Col> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for h in headers {
+            let h = h.trim();
+            if !seen.insert(h.to_string()) {
+                self.error(1, Some(h), format!("column `{h}` appears twice"), Some("remove the second column".into()));
+                out.push(Col::Ignored);
+                continue;
+            }
+            if let Some(r) = RESERVED.iter().find(|r| **r == h) {
+                out.push(Col::Reserved(r));
+                continue;
+            }
+            match self.prog.indicator_slot(h) {
+                Some(s) => {
+                    self.columns.insert(h.to_string());
+                    out.push(Col::Slot(s));
+                }
+                None => {
+                    if !h.is_empty() {
+                        let cands: Vec<&str> = self.prog.indicators.iter().map(|i| i.id.as_str()).collect();
+                        let mut d = Diag::warning(codes::UNKNOWN_COLUMN, format!("column `{h}` matches no indicator, checklist item or reserved field"))
+                            .located(DataLocation { file: self.file.clone(), row: 1, column: Some(h.to_string()) });
+                        d.help = Some(match crate::diag::nearest(h, cands.iter().copied()) {
+                            Some(n) => format!("did you mean `{n}`?"),
+                            None => "the column is ignored".into(),
+                        });
+                        self.ds.warnings.push(d);
+                    }
+                    out.push(Col::Ignored);
+                }
+            }
+        }
+        out
+    }
+
+    fn csv(&mut self, bytes: &[u8]) {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(0, None, format!("`{}` is not UTF-8 text (invalid byte at offset {})", self.file, e.valid_up_to()), Some("save the file as CSV UTF-8".into()));
+                return;
+            }
+        };
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        let text: String = text.nfc().collect();
+        let first = text.lines().find(|l| !l.starts_with('#') && !l.trim().is_empty()).unwrap_or("");
+        let delim = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .comment(Some(b'#'))
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(text.as_bytes());
+        let headers: Vec<String> = match rdr.headers() {
+            Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+            Err(e) => {
+                self.error(1, None, format!("cannot read the header row: {e}"), None);
+                return;
+            }
+        };
+        if headers.len() > LIMIT_COLUMNS {
+            self.error(1, None, format!("the header has {} columns; at most {LIMIT_COLUMNS} are read", headers.len()), None);
+            return;
+        }
+        if !headers.iter().any(|h| h == "id") {
+            self.error(1, None, "the data has no `id` column".into(), Some("the first column of a data file is the unit id: `id,name,bloc,…`".into()));
+            return;
+        }
+        let cols = self.map_columns(&headers);
+        for rec in rdr.records() {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    let row = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                    self.error(row, None, format!("cannot read this row: {e}"), None);
+                    continue;
+                }
+            };
+            let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            if rec.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            if rec.len() > headers.len() {
+                self.error(row, None, format!("this row has {} cells but the header has {} columns", rec.len(), headers.len()), Some("remove the extra cells or quote a cell that contains the separator".into()));
+                continue;
+            }
+            let cells: Vec<(usize, Cell)> = rec.iter().enumerate().map(|(i, c)| (i, Cell::Text(c.to_string()))).collect();
+            self.row(row, &headers, &cols, cells);
+        }
+    }
+
+    fn json(&mut self, bytes: &[u8]) {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(0, None, format!("`{}` is not UTF-8 text (invalid byte at offset {})", self.file, e.valid_up_to()), None);
+                return;
+            }
+        };
+        let v: serde_json::Value = match serde_json::from_str(text.strip_prefix('\u{FEFF}').unwrap_or(text)) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error(e.line(), None, format!("not valid JSON: {e}"), Some("the data is an array of objects, or `{\"units\": [...]}`".into()));
+                return;
+            }
+        };
+        let units = match &v {
+            serde_json::Value::Array(a) => a.clone(),
+            serde_json::Value::Object(o) => match o.get("units") {
+                Some(serde_json::Value::Array(a)) => a.clone(),
+                _ => {
+                    self.error(0, None, "a JSON object of data needs a `units` array".into(), None);
+                    return;
+                }
+            },
+            _ => {
+                self.error(0, None, "the JSON data is an array of objects, or `{\"units\": [...]}`".into(), None);
+                return;
+            }
+        };
+        let mut headers: Vec<String> = Vec::new();
+        for u in &units {
+            if let serde_json::Value::Object(o) = u {
+                for k in o.keys() {
+                    let k: String = k.nfc().collect();
+                    if !headers.contains(&k) {
+                        headers.push(k);
+                    }
+                }
+            }
+        }
+        if headers.len() > LIMIT_COLUMNS {
+            self.error(0, None, format!("the data has {} distinct fields; at most {LIMIT_COLUMNS} are read", headers.len()), None);
+            return;
+        }
+        let cols = self.map_columns(&headers);
+        for (n, u) in units.iter().enumerate() {
+            let row = n + 1;
+            let serde_json::Value::Object(o) = u else {
+                self.error(row, None, format!("unit {row} is not a JSON object"), None);
+                continue;
+            };
+            let mut cells = Vec::new();
+            for (k, v) in o {
+                let k: String = k.nfc().collect();
+                let Some(i) = headers.iter().position(|h| *h == k) else { continue };
+                let cell = match v {
+                    serde_json::Value::Null => Cell::Text(String::new()),
+                    serde_json::Value::String(s) => Cell::Text(s.nfc().collect()),
+                    serde_json::Value::Bool(b) => Cell::Bool(*b),
+                    serde_json::Value::Number(num) => Cell::Number(num.to_string()),
+                    other => Cell::Bad(format!("a JSON {}", if other.is_array() { "array" } else { "object" })),
+                };
+                cells.push((i, cell));
+            }
+            self.row(row, &headers, &cols, cells);
+        }
+    }
+
+    fn row(&mut self, row: usize, headers: &[String], cols: &[Col], cells: Vec<(usize, Cell)>) {
+        let mut u = UnitRow {
+            values: vec![Value::Missing; self.prog.indicators.len()],
+            origin: Some((self.file.clone(), row)),
+            ..Default::default()
+        };
+        let mut ok = true;
+        for (i, cell) in cells {
+            let col = headers.get(i).map(String::as_str).unwrap_or("");
+            match cols.get(i) {
+                Some(Col::Reserved(r)) => {
+                    let text = match &cell {
+                        Cell::Text(t) => t.trim().to_string(),
+                        Cell::Number(n) => n.clone(),
+                        Cell::Bool(b) => b.to_string(),
+                        Cell::Bad(w) => {
+                            self.error(row, Some(col), format!("`{col}` cannot be {w}"), None);
+                            ok = false;
+                            continue;
+                        }
+                    };
+                    let text: String = text.nfc().collect();
+                    let opt = if text.is_empty() { None } else { Some(text.clone()) };
+                    match *r {
+                        "id" => u.id = text,
+                        "name" => u.name = opt,
+                        "bloc" => u.bloc = opt,
+                        "kind" => u.kind = opt,
+                        "parent" => u.parent = opt,
+                        "period" => {
+                            if let Some(t) = opt {
+                                match t.parse::<i32>() {
+                                    Ok(y) if (1900..=9999).contains(&y) => u.period = Some(y),
+                                    _ => {
+                                        self.error(row, Some(col), format!("`{t}` is not a year"), Some("write the period as a year, e.g. `2023`".into()));
+                                        ok = false;
+                                    }
+                                }
+                            }
+                        }
+                        _ => {
+                            u.awards = Some(text.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                        }
+                    }
+                }
+                Some(Col::Slot(s)) => {
+                    let Some(ind) = self.prog.indicators.get(*s) else { continue };
+                    match parse_cell(&cell, &ind.ty, &ind.display.factor, self.locale, &self.prog.levels) {
+                        Ok(v) => u.values[*s] = v,
+                        Err((msg, help)) => {
+                            self.error(row, Some(col), format!("column `{col}`: {msg}"), help);
+                            ok = false;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if u.id.is_empty() {
+            self.error(row, Some("id"), "this row has no `id`".into(), Some("every row needs a unit id".into()));
+            return;
+        }
+        let _ = ok;
+        self.ds.rows.push(u);
+    }
+}
+
+enum Cell {
+    Text(String),
+    Number(String),
+    Bool(bool),
+    Bad(String),
+}
+
+type CellError = (String, Option<String>);
+
+fn parse_cell(cell: &Cell, ty: &Type, factor: &Decimal, locale: Locale, levels: &[LevelSet]) -> Result<Value, CellError> {
+    let text = match cell {
+        Cell::Bad(w) => return Err((format!("cannot read {w}"), None)),
+        Cell::Bool(b) => {
+            return match ty {
+                Type::Bool => Ok(Value::Bool(*b)),
+                _ => Err(("expected a value, found a JSON boolean".into(), None)),
+            }
+        }
+        Cell::Number(n) => {
+            // JSON numbers: exact, `.` decimal, percents in percent points.
+            let d = Decimal::from_str(n).or_else(|_| Decimal::from_scientific(n)).map_err(|_| (format!("`{n}` is out of range"), None))?;
+            return match ty {
+                Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => {
+                    d.checked_mul(*factor).map(Value::Num).ok_or_else(|| (format!("`{n}` is out of range"), None))
+                }
+                Type::Bool if d.is_zero() || d == Decimal::ONE => Ok(Value::Bool(d == Decimal::ONE)),
+                _ => Err((format!("expected {}, found the number {n}", ty_words(ty)), None)),
+            };
+        }
+        Cell::Text(t) => t.trim(),
+    };
+    if text.is_empty() {
+        return Ok(Value::Missing);
+    }
+    match ty {
+        Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => {
+            let t = if *ty == Type::Percent { text.strip_suffix('%').map(str::trim_end).unwrap_or(text) } else { text };
+            let d = parse_number(t, locale)?;
+            d.checked_mul(*factor).map(Value::Num).ok_or_else(|| (format!("`{text}` is out of range"), None))
+        }
+        Type::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| {
+            (format!("`{text}` is not a yes/no value"), Some("write `có`/`không`, `đạt`/`không đạt`, `true`/`false`, `1`/`0` or `x`".into()))
+        }),
+        Type::Date => parse_date(text).map(Value::Date).ok_or_else(|| {
+            (format!("`{text}` is not a date"), Some("write `31/01/2024` or `2024-01-31`".into()))
+        }),
+        Type::Text => Ok(Value::Text(text.into())),
+        Type::Level(set) => {
+            let Some(l) = levels.get(*set) else { return Err(("unknown levels".into(), None)) };
+            match match_level(l, text) {
+                Some(i) => Ok(Value::Level(i)),
+                None => Err((
+                    format!("`{text}` is not a level of `{}`", l.id),
+                    Some(format!("write one of {}", l.levels.iter().map(|x| format!("`{}`", x.id)).collect::<Vec<_>>().join(", "))),
+                )),
+            }
+        }
+        _ => Ok(Value::Text(text.into())),
+    }
+}
+
+fn ty_words(t: &Type) -> &'static str {
+    match t {
+        Type::Bool => "a yes/no value",
+        Type::Date => "a date",
+        Type::Text => "text",
+        Type::Level(_) => "a level",
+        _ => "a number",
+    }
+}
+
+/// A number as the locale writes it. The locale always wins: a cell it
+/// cannot read is an error, never a guess.
+pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let normalized = match locale {
+        Locale::En => {
+            if body.contains(',') {
+                return Err((
+                    format!("`{t}` has a comma"),
+                    Some("in the `en` locale numbers have no grouping and `.` is the decimal mark; for Vietnamese numbers use `--locale vi`".into()),
+                ));
+            }
+            let mut parts = body.splitn(2, '.');
+            let int = parts.next().unwrap_or("");
+            let frac = parts.next();
+            if !digits(int) || frac.map(|f| !digits(f)).unwrap_or(false) {
+                return Err((format!("`{t}` is not a number"), None));
+            }
+            body.to_string()
+        }
+        Locale::Vi => {
+            let (int, frac) = match body.split_once(',') {
+                Some((i, f)) => (i, Some(f)),
+                None => (body, None),
+            };
+            if let Some(f) = frac {
+                if !digits(f) {
+                    return Err((format!("`{t}` is not a number"), None));
+                }
+            }
+            let groups: Vec<&str> = int.split('.').collect();
+            let ok = groups.len() == 1 && digits(int)
+                || groups.len() > 1
+                    && groups.first().map(|g| digits(g) && g.len() <= 3).unwrap_or(false)
+                    && groups[1..].iter().all(|g| g.len() == 3 && digits(g));
+            if !ok {
+                return Err((
+                    format!("`{t}` is not a number in the `vi` locale"),
+                    Some("in the `vi` locale `,` is the decimal mark and `.` groups thousands (`1.234,5`); for `14.5` use `--locale en`".into()),
+                ));
+            }
+            let mut s = groups.concat();
+            if let Some(f) = frac {
+                s.push('.');
+                s.push_str(f);
+            }
+            s
+        }
+    };
+    let d = Decimal::from_str(&normalized).map_err(|_| (format!("`{t}` is out of range"), None))?;
+    Ok(if neg { -d } else { d })
+}
+
+pub fn parse_bool(t: &str) -> Option<bool> {
+    let l = t.to_lowercase();
+    match l.as_str() {
+        "true" | "yes" | "1" | "có" | "đạt" | "x" => Some(true),
+        "false" | "no" | "0" | "không" | "không đạt" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn parse_date(t: &str) -> Option<NaiveDate> {
+    if let Some((y, rest)) = t.split_once('-') {
+        let (m, d) = rest.split_once('-')?;
+        if y.len() != 4 {
+            return None;
+        }
+        return NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    }
+    let mut it = t.split('/');
+    let (d, m, y) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || y.len() != 4 || d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Old and new tone-mark placement, made one: `hoá`/`hóa`, `uỷ`/`ủy`.
+pub fn tone_key(s: &str) -> String {
+    const PAIRS: &[(&str, &str)] = &[
+        ("òa", "oà"), ("óa", "oá"), ("ỏa", "oả"), ("õa", "oã"), ("ọa", "oạ"),
+        ("òe", "oè"), ("óe", "oé"), ("ỏe", "oẻ"), ("õe", "oẽ"), ("ọe", "oẹ"),
+        ("ùy", "uỳ"), ("úy", "uý"), ("ủy", "uỷ"), ("ũy", "uỹ"), ("ụy", "uỵ"),
+    ];
+    let mut out: String = s.nfc().collect::<String>().to_lowercase();
+    for (old, new) in PAIRS {
+        out = out.replace(old, new);
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A level by its id, label or alias.
+pub fn match_level(l: &LevelSet, text: &str) -> Option<u32> {
+    let key = tone_key(text);
+    l.levels
+        .iter()
+        .position(|x| {
+            x.id == text
+                || tone_key(&x.id) == key
+                || x.label.as_deref().map(|lb| tone_key(lb) == key).unwrap_or(false)
+                || x.aliases.iter().any(|a| tone_key(a) == key)
+        })
+        .map(|i| i as u32)
+}

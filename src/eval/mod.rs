@@ -1,0 +1,827 @@
+//! Checked campaign × unit data → statuses, points, ranks, ratings, awards.
+//! No type checks here: the checker has settled them.
+
+mod expr;
+
+use crate::diag::{codes, Diag};
+use crate::ir::*;
+use crate::syntax::ast::{CmpOp, GroupKind, PointsMode};
+use crate::value::{round_half_away, Status, Value};
+use chrono::Datelike;
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+/// One data row: one unit in one period.
+#[derive(Debug, Clone, Default)]
+pub struct UnitRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub bloc: Option<String>,
+    pub kind: Option<String>,
+    pub parent: Option<String>,
+    pub period: Option<i32>,
+    pub awards: Option<Vec<String>>,
+    /// One value per indicator slot.
+    pub values: Vec<Value>,
+    /// Where the row came from: file and 1-based row number.
+    pub origin: Option<(String, usize)>,
+}
+
+impl UnitRow {
+    pub fn field(&self, f: Field) -> Option<&str> {
+        match f {
+            Field::Id => Some(&self.id),
+            Field::Name => self.name.as_deref(),
+            Field::Bloc => self.bloc.as_deref(),
+            Field::Kind => self.kind.as_deref(),
+            Field::Parent => self.parent.as_deref(),
+        }
+    }
+}
+
+/// One child of a group, or the whole condition of a target.
+#[derive(Debug, Clone)]
+pub struct NodeResult {
+    pub label: Option<String>,
+    pub status: Status,
+    pub actual: Option<Value>,
+    pub goal: Option<Value>,
+    pub high: Option<Value>,
+    pub gap: Option<Decimal>,
+    pub achievement: Option<Decimal>,
+    pub children: Vec<NodeResult>,
+}
+
+impl NodeResult {
+    fn bare(status: Status) -> Self {
+        NodeResult { label: None, status, actual: None, goal: None, high: None, gap: None, achievement: None, children: Vec::new() }
+    }
+}
+
+/// How a criterion's points were computed, for `explain`.
+#[derive(Debug, Clone, Default)]
+pub struct PointsTrace {
+    pub base: Decimal,
+    pub bonus: Decimal,
+    pub penalty: Decimal,
+    pub unrounded: Decimal,
+    pub note: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CritResult {
+    pub node: NodeResult,
+    pub days_late: Option<i64>,
+    pub items: Vec<(String, Value)>,
+    pub items_met: Option<usize>,
+    pub points: Option<Decimal>,
+    pub max_points: Option<Decimal>,
+    pub trace: Option<PointsTrace>,
+}
+
+impl CritResult {
+    pub fn status(&self) -> Status {
+        self.node.status
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AwardDecision {
+    pub award: usize,
+    pub condition: Value,
+    pub granted: bool,
+    pub note: String,
+}
+
+/// Everything decided for one unit in one period.
+#[derive(Debug, Clone, Default)]
+pub struct UnitState {
+    pub lets: Vec<Value>,
+    pub criteria: Vec<CritResult>,
+    pub score: Option<Decimal>,
+    pub rank: Option<u32>,
+    pub rank_key: Vec<Value>,
+    pub rating: Option<usize>,
+    pub rating_trace: Vec<(usize, Value)>,
+    pub awards: Vec<bool>,
+    pub award_trace: Vec<AwardDecision>,
+}
+
+/// The units of one period.
+#[derive(Debug, Clone, Default)]
+pub struct Period {
+    pub year: i32,
+    pub rows: Vec<usize>,
+    pub index: HashMap<String, usize>,
+    pub states: Vec<UnitState>,
+    pub members: Vec<Vec<usize>>,
+    /// Whether the awards of this period come from the data.
+    pub award_facts: bool,
+}
+
+/// The result of evaluating a campaign over a data set.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub rows: Vec<UnitRow>,
+    pub periods: BTreeMap<i32, Period>,
+    pub current: i32,
+    pub warnings: Vec<Diag>,
+}
+
+impl Evaluation {
+    /// The units of the campaign's period, in data order.
+    pub fn units(&self) -> impl Iterator<Item = (&UnitRow, &UnitState)> {
+        let p = self.periods.get(&self.current);
+        p.into_iter().flat_map(move |p| p.rows.iter().zip(p.states.iter()).map(move |(&r, s)| (&self.rows[r], s)))
+    }
+    pub fn unit(&self, id: &str) -> Option<(&UnitRow, &UnitState)> {
+        let p = self.periods.get(&self.current)?;
+        let i = *p.index.get(id)?;
+        Some((&self.rows[p.rows[i]], &p.states[i]))
+    }
+}
+
+/// The most points a criterion can give (`None` when unscored).
+pub fn max_points(c: &Criterion) -> Option<Decimal> {
+    let p = c.points.as_ref()?;
+    Some(p.n + p.bonus.as_ref().and_then(|b| b.max).unwrap_or(Decimal::ZERO))
+}
+
+/// Evaluate the campaign. `rows` may hold several periods; rows without a
+/// period belong to the campaign's year. Parent cycles are data errors.
+pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Diag>> {
+    let current = prog.info.year().or_else(|| rows.iter().filter_map(|r| r.period).max()).unwrap_or(0);
+    let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let y = r.period.unwrap_or(current);
+        let p = periods.entry(y).or_insert_with(|| Period { year: y, ..Default::default() });
+        p.index.insert(r.id.clone(), p.rows.len());
+        p.rows.push(i);
+        if r.awards.is_some() {
+            p.award_facts = true;
+        }
+    }
+    periods.entry(current).or_insert_with(|| Period { year: current, ..Default::default() });
+    let mut errors = Vec::new();
+    for p in periods.values_mut() {
+        p.members = vec![Vec::new(); p.rows.len()];
+        for (i, &r) in p.rows.iter().enumerate() {
+            if let Some(parent) = &rows[r].parent {
+                if let Some(&pi) = p.index.get(parent) {
+                    p.members[pi].push(i);
+                }
+            }
+        }
+        // A cycle of parent links.
+        for (i, &r) in p.rows.iter().enumerate() {
+            let mut cur = i;
+            let mut steps = 0;
+            while let Some(parent) = rows[p.rows[cur]].parent.as_ref().and_then(|x| p.index.get(x)) {
+                cur = *parent;
+                steps += 1;
+                if cur == i || steps > p.rows.len() {
+                    let (file, row) = rows[r].origin.clone().unwrap_or_default();
+                    errors.push(
+                        Diag::error(codes::DATA, format!("unit `{}` is its own ancestor through `parent`", rows[r].id))
+                            .located(crate::diag::DataLocation { file, row, column: Some("parent".into()) })
+                            .help("fix the `parent` column so the units form a tree"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut ev = Evaluation { rows, periods, current, warnings: Vec::new() };
+    let years: Vec<i32> = ev.periods.keys().copied().filter(|y| *y <= current).collect();
+    for y in years {
+        if y != current && !prog.uses_history {
+            continue;
+        }
+        evaluate_period(prog, &mut ev, y);
+    }
+    Ok(ev)
+}
+
+/// Units of a period with members before their collective.
+fn member_order(p: &Period) -> Vec<usize> {
+    let mut out = Vec::with_capacity(p.rows.len());
+    let mut seen = vec![false; p.rows.len()];
+    fn visit(i: usize, p: &Period, seen: &mut Vec<bool>, out: &mut Vec<usize>) {
+        let mut stack = vec![(i, 0usize)];
+        while let Some((u, k)) = stack.pop() {
+            if k == 0 {
+                if seen[u] {
+                    continue;
+                }
+                seen[u] = true;
+            }
+            if let Some(&m) = p.members[u].get(k) {
+                stack.push((u, k + 1));
+                if !seen[m] {
+                    stack.push((m, 0));
+                }
+            } else {
+                out.push(u);
+            }
+        }
+    }
+    for i in 0..p.rows.len() {
+        visit(i, p, &mut seen, &mut out);
+    }
+    out
+}
+
+fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
+    let shift = ev.current - year;
+    let Some(period) = ev.periods.get(&year) else { return };
+    let n = period.rows.len();
+    let order = member_order(period);
+    if let Some(p) = ev.periods.get_mut(&year) {
+        p.states = vec![UnitState::default(); n];
+    }
+    // Criteria and scores, members first.
+    for &i in &order {
+        let st = {
+            let cx = expr::Cx { prog, ev, year, shift };
+            let mut st = UnitState { lets: vec![Value::Missing; prog.lets.len()], awards: vec![false; prog.awards.len()], ..Default::default() };
+            for &l in &prog.let_order {
+                let v = cx.eval(&prog.lets[l].expr, i, &st);
+                st.lets[l] = v;
+            }
+            for c in &prog.criteria {
+                let r = criterion(&cx, c, i, &st);
+                st.criteria.push(r);
+            }
+            st
+        };
+        if let Some(p) = ev.periods.get_mut(&year) {
+            p.states[i] = st;
+        }
+    }
+    relative_points(prog, ev, year);
+    for i in 0..n {
+        if let Some(p) = ev.periods.get_mut(&year) {
+            let st = &mut p.states[i];
+            st.score = score(prog, st);
+        }
+    }
+    // Ranks.
+    if let Some(rank) = &prog.rank {
+        let keys: Vec<Vec<Value>> = (0..n)
+            .map(|i| {
+                let cx = expr::Cx { prog, ev, year, shift };
+                let st = &ev.periods[&year].states[i];
+                let mut k = vec![cx.eval(&rank.key, i, st)];
+                for (e, _) in &rank.then {
+                    k.push(cx.eval(e, i, st));
+                }
+                k
+            })
+            .collect();
+        let groups = group_by(ev, year, rank.within);
+        let desc: Vec<bool> = std::iter::once(false).chain(rank.then.iter().map(|(_, asc)| *asc)).collect();
+        for members in groups.values() {
+            for &i in members {
+                let better = members.iter().filter(|&&j| compare_keys(&keys[j], &keys[i], &desc) == Ordering::Less).count();
+                if let Some(p) = ev.periods.get_mut(&year) {
+                    p.states[i].rank = Some(better as u32 + 1);
+                }
+            }
+        }
+        if let Some(p) = ev.periods.get_mut(&year) {
+            for (i, k) in keys.into_iter().enumerate() {
+                p.states[i].rank_key = k;
+            }
+        }
+    }
+    // Rating.
+    if let Some(rating) = &prog.rating {
+        for &i in &order {
+            let (chosen, trace) = {
+                let cx = expr::Cx { prog, ev, year, shift };
+                let st = &ev.periods[&year].states[i];
+                let mut trace = Vec::new();
+                let mut chosen = None;
+                for (bi, b) in rating.branches.iter().enumerate() {
+                    match &b.cond {
+                        None => {
+                            chosen = Some(bi);
+                            trace.push((bi, Value::Bool(true)));
+                            break;
+                        }
+                        Some(c) => {
+                            let v = cx.eval(c, i, st);
+                            let hit = v == Value::Bool(true);
+                            trace.push((bi, v));
+                            if hit {
+                                chosen = Some(bi);
+                                break;
+                            }
+                        }
+                    }
+                }
+                (chosen, trace)
+            };
+            if let Some(p) = ev.periods.get_mut(&year) {
+                p.states[i].rating = chosen;
+                p.states[i].rating_trace = trace;
+            }
+        }
+    }
+    // Awards, in declaration order.
+    let facts = ev.periods[&year].award_facts && year != ev.current;
+    for (ai, award) in prog.awards.iter().enumerate() {
+        if facts {
+            if let Some(p) = ev.periods.get_mut(&year) {
+                for i in 0..n {
+                    let has = ev.rows[p.rows[i]].awards.as_ref().map(|a| a.iter().any(|x| *x == award.id)).unwrap_or(false);
+                    p.states[i].awards[ai] = has;
+                }
+            }
+            continue;
+        }
+        let conds: Vec<Value> = order
+            .iter()
+            .map(|&i| {
+                let cx = expr::Cx { prog, ev, year, shift };
+                let st = &ev.periods[&year].states[i];
+                match &award.when {
+                    None => Value::Bool(true),
+                    Some(c) => cx.eval(c, i, st),
+                }
+            })
+            .collect();
+        let mut cond_of = vec![Value::Missing; n];
+        for (k, &i) in order.iter().enumerate() {
+            cond_of[i] = conds[k].clone();
+        }
+        let eligible: Vec<bool> = cond_of.iter().map(|v| *v == Value::Bool(true)).collect();
+        let mut granted = eligible.clone();
+        let mut notes = vec![String::new(); n];
+        if let Some((limit, per)) = &award.limit {
+            let groups = group_by(ev, year, *per);
+            let desc: Vec<bool> = prog
+                .rank
+                .as_ref()
+                .map(|r| std::iter::once(false).chain(r.then.iter().map(|(_, a)| *a)).collect())
+                .unwrap_or_default();
+            for (gname, members) in &groups {
+                let mut cands: Vec<usize> = members.iter().copied().filter(|&i| eligible[i]).collect();
+                let states = &ev.periods[&year].states;
+                let ids: Vec<&str> = ev.periods[&year].rows.iter().map(|&r| ev.rows[r].id.as_str()).collect();
+                cands.sort_by(|&a, &b| compare_keys(&states[a].rank_key, &states[b].rank_key, &desc).then_with(|| ids[a].cmp(ids[b])));
+                let cap = match limit {
+                    LimitSpec::Count(c) => c.trunc().try_into().unwrap_or(0usize),
+                    LimitSpec::Share(p, of) => {
+                        let base = match of {
+                            None => members.len(),
+                            Some(c) => members
+                                .iter()
+                                .filter(|&&i| {
+                                    let cx = expr::Cx { prog, ev, year, shift };
+                                    cx.eval(c, i, &states[i]) == Value::Bool(true)
+                                })
+                                .count(),
+                        };
+                        (*p * Decimal::from(base)).floor().try_into().unwrap_or(0usize)
+                    }
+                };
+                if cands.len() > cap {
+                    if cap > 0 {
+                        let last = cands[cap - 1];
+                        let next = cands[cap];
+                        if compare_keys(&states[last].rank_key, &states[next].rank_key, &desc) == Ordering::Equal && year == ev.current {
+                            let tied: Vec<&str> = cands
+                                .iter()
+                                .filter(|&&c| compare_keys(&states[c].rank_key, &states[last].rank_key, &desc) == Ordering::Equal)
+                                .map(|&c| ids[c])
+                                .collect();
+                            let group = if gname.is_empty() { "the units with no group".to_string() } else { format!("`{gname}`") };
+                            ev.warnings.push(
+                                Diag::warning(
+                                    codes::TIE_AT_LIMIT,
+                                    format!(
+                                        "award `{}`: {} are tied at the limit of {cap} in {group}; the smallest id wins",
+                                        award.id,
+                                        tied.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                                    ),
+                                )
+                                .at(award.span)
+                                .help("add a `then by` key to `rank`, or decide the tie in the plan"),
+                            );
+                        }
+                    }
+                    for (k, &c) in cands.iter().enumerate() {
+                        if k >= cap {
+                            granted[c] = false;
+                            notes[c] = format!("eligible, but the limit of {cap} in {} was reached by better-ranked units", if gname.is_empty() { "its group".into() } else { format!("`{gname}`") });
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(p) = ev.periods.get_mut(&year) {
+            for i in 0..n {
+                p.states[i].awards[ai] = granted[i];
+                let note = if !notes[i].is_empty() {
+                    notes[i].clone()
+                } else if cond_of[i].is_missing() {
+                    "the condition is missing (some data is missing), so it counts as false".into()
+                } else if granted[i] {
+                    "the condition holds".into()
+                } else {
+                    "the condition does not hold".into()
+                };
+                p.states[i].award_trace.push(AwardDecision { award: ai, condition: cond_of[i].clone(), granted: granted[i], note });
+            }
+        }
+    }
+}
+
+fn group_by(ev: &Evaluation, year: i32, f: Field) -> BTreeMap<String, Vec<usize>> {
+    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    if let Some(p) = ev.periods.get(&year) {
+        for (i, &r) in p.rows.iter().enumerate() {
+            let key = ev.rows[r].field(f).unwrap_or("").to_string();
+            out.entry(key).or_default().push(i);
+        }
+    }
+    out
+}
+
+/// Best first: higher is better unless the key is ascending; missing last.
+pub fn compare_keys(a: &[Value], b: &[Value], asc: &[bool]) -> Ordering {
+    for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+        let ascending = asc.get(k).copied().unwrap_or(false);
+        let o = match (x.is_missing(), y.is_missing()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => {
+                let o = expr::cmp_values(x, y).unwrap_or(Ordering::Equal);
+                if ascending {
+                    o
+                } else {
+                    o.reverse()
+                }
+            }
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+fn applies(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> bool {
+    c.applies.iter().all(|e| cx.eval(e, i, st) == Value::Bool(true))
+}
+
+fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResult {
+    let mut out = CritResult {
+        node: NodeResult::bare(Status::NotApplicable),
+        days_late: None,
+        items: Vec::new(),
+        items_met: None,
+        points: None,
+        max_points: None,
+        trace: None,
+    };
+    if !applies(cx, c, i, st) {
+        return out;
+    }
+    match &c.kind {
+        CritKind::Target(t) => out.node = tnode(cx, t, i, st),
+        CritKind::Deadline(d) => {
+            let date = cx.eval(&d.date, i, st);
+            let due = cx.eval(&d.due, i, st);
+            let mut node = NodeResult::bare(Status::Missing);
+            node.goal = Some(due.clone());
+            if let (Value::Date(a), Value::Date(b)) = (&date, &due) {
+                let gap = (*a - *b).num_days();
+                let late = if d.before { gap + 1 } else { gap };
+                node.status = if late > 0 { Status::Late } else { Status::Met };
+                node.gap = Some(Decimal::from(gap));
+                out.days_late = Some(late.max(0));
+            }
+            node.actual = if date.is_missing() { None } else { Some(date) };
+            out.node = node;
+        }
+        CritKind::Checklist(cl) => {
+            let row = cx.row(i);
+            let mut yes = 0;
+            let mut unknown = 0;
+            for item in &cl.items {
+                let v = row.values.get(item.slot).cloned().unwrap_or_default();
+                let v = if v.is_missing() && cx.prog.indicators.get(item.slot).map(|x| x.blank_false).unwrap_or(false) {
+                    Value::Bool(false)
+                } else {
+                    v
+                };
+                match v {
+                    Value::Bool(true) => yes += 1,
+                    Value::Bool(false) => {}
+                    _ => unknown += 1,
+                }
+                out.items.push((item.id.clone(), v));
+            }
+            let status = if yes >= cl.require {
+                Status::Met
+            } else if yes + unknown < cl.require {
+                Status::NotMet
+            } else {
+                Status::Missing
+            };
+            out.node = NodeResult::bare(status);
+            out.node.actual = Some(Value::Num(Decimal::from(yes)));
+            out.node.goal = Some(Value::Num(Decimal::from(cl.require)));
+            out.items_met = Some(yes);
+        }
+        CritKind::Adjust(a) => {
+            let (status, pts) = match a {
+                AdjustSpec::When { amount, cond } => match cx.eval(cond, i, st) {
+                    Value::Bool(true) => (Status::Met, *amount),
+                    Value::Bool(false) => (Status::NotMet, Decimal::ZERO),
+                    _ => (Status::Missing, Decimal::ZERO),
+                },
+                AdjustSpec::Per { amount, count, max } => match cx.eval(count, i, st) {
+                    Value::Num(n) => {
+                        let mut p = amount.checked_mul(n).unwrap_or(Decimal::ZERO);
+                        if let Some(m) = max {
+                            if p.abs() > *m {
+                                p = if p < Decimal::ZERO { -*m } else { *m };
+                            }
+                        }
+                        out.node.actual = Some(Value::Num(n));
+                        (if n > Decimal::ZERO { Status::Met } else { Status::NotMet }, p)
+                    }
+                    _ => (Status::Missing, Decimal::ZERO),
+                },
+            };
+            out.node.status = status;
+            let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
+            out.points = Some(round_half_away(pts, precision));
+            out.trace = Some(PointsTrace { base: pts, unrounded: pts, ..Default::default() });
+            return out;
+        }
+    }
+    if let Some(spec) = &c.points {
+        let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
+        let (p, trace) = points(spec, &c.kind, &out);
+        out.points = Some(round_half_away(p, precision));
+        out.max_points = max_points(c);
+        out.trace = Some(trace);
+    }
+    out
+}
+
+fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
+    match t {
+        TNode::Cond(e) => NodeResult::bare(match cx.eval(e, i, st) {
+            Value::Bool(true) => Status::Met,
+            Value::Bool(false) => Status::NotMet,
+            _ => Status::Missing,
+        }),
+        TNode::Compare { actual, op, goal, high, ty, .. } => {
+            let a = cx.eval(actual, i, st);
+            let g = cx.eval(goal, i, st);
+            let h = high.as_ref().map(|h| cx.eval(h, i, st));
+            let mut node = NodeResult::bare(Status::Missing);
+            node.goal = if g.is_missing() { None } else { Some(g.clone()) };
+            node.high = h.clone().filter(|v| !v.is_missing());
+            if a.is_missing() || g.is_missing() || h.as_ref().map(|v| v.is_missing()).unwrap_or(false) {
+                node.actual = if a.is_missing() { None } else { Some(a) };
+                return node;
+            }
+            let o = expr::cmp_values(&a, &g).unwrap_or(Ordering::Equal);
+            node.status = match op {
+                CmpOp::Ge => match &h {
+                    Some(h) => {
+                        if expr::cmp_values(&a, h) == Some(Ordering::Greater) {
+                            Status::Exceeded
+                        } else if o != Ordering::Less {
+                            Status::Met
+                        } else {
+                            Status::NotMet
+                        }
+                    }
+                    None => match o {
+                        Ordering::Greater => Status::Exceeded,
+                        Ordering::Equal => Status::Met,
+                        Ordering::Less => Status::NotMet,
+                    },
+                },
+                CmpOp::Le => match o {
+                    Ordering::Less => Status::Exceeded,
+                    Ordering::Equal => Status::Met,
+                    Ordering::Greater => Status::NotMet,
+                },
+                CmpOp::Gt => if o == Ordering::Greater { Status::Met } else { Status::NotMet },
+                CmpOp::Lt => if o == Ordering::Less { Status::Met } else { Status::NotMet },
+                CmpOp::Eq => if o == Ordering::Equal { Status::Met } else { Status::NotMet },
+                CmpOp::Ne => if o != Ordering::Equal { Status::Met } else { Status::NotMet },
+            };
+            match (&a, &g) {
+                (Value::Num(x), Value::Num(y)) => {
+                    node.gap = x.checked_sub(*y);
+                    let numeric = matches!(ty, crate::value::Type::Number | crate::value::Type::Percent | crate::value::Type::Quantity(_));
+                    if numeric {
+                        node.achievement = match op {
+                            CmpOp::Ge | CmpOp::Gt => x.checked_div(*y),
+                            CmpOp::Le | CmpOp::Lt => y.checked_div(*x),
+                            _ => None,
+                        };
+                    }
+                }
+                (Value::Date(x), Value::Date(y)) => node.gap = Some(Decimal::from((*x - *y).num_days())),
+                _ => {}
+            }
+            node.actual = Some(a);
+            node
+        }
+        TNode::Interval { actual, lo, hi, .. } => {
+            let a = cx.eval(actual, i, st);
+            let l = cx.eval(lo, i, st);
+            let h = cx.eval(hi, i, st);
+            let mut node = NodeResult::bare(Status::Missing);
+            node.goal = if l.is_missing() { None } else { Some(l.clone()) };
+            node.high = if h.is_missing() { None } else { Some(h.clone()) };
+            if !(a.is_missing() || l.is_missing() || h.is_missing()) {
+                let inside = expr::cmp_values(&a, &l) != Some(Ordering::Less) && expr::cmp_values(&a, &h) != Some(Ordering::Greater);
+                node.status = if inside { Status::Met } else { Status::NotMet };
+            }
+            node.actual = if a.is_missing() { None } else { Some(a) };
+            node
+        }
+        TNode::Group { kind, children } => {
+            let kids: Vec<NodeResult> = children
+                .iter()
+                .map(|(label, n, _)| {
+                    let mut r = tnode(cx, n, i, st);
+                    r.label = label.clone();
+                    r
+                })
+                .collect();
+            let mut ranks: Vec<Status> = kids.iter().map(|k| k.status).collect();
+            ranks.sort_by_key(|s| std::cmp::Reverse(s.rank()));
+            let status = match kind {
+                GroupKind::All => ranks.last().copied().unwrap_or(Status::Met),
+                GroupKind::Any => ranks.first().copied().unwrap_or(Status::NotMet),
+                GroupKind::AtLeast(n) => {
+                    let n = (*n as usize).max(1);
+                    ranks.get(n - 1).copied().unwrap_or(Status::NotMet)
+                }
+            };
+            let status = if status == Status::Late { Status::NotMet } else { status };
+            let mut node = NodeResult::bare(if status == Status::NotApplicable { Status::Missing } else { status });
+            node.children = kids;
+            node
+        }
+    }
+}
+
+/// Points of one criterion: base + bonus − penalty, before rounding.
+fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, PointsTrace) {
+    let n = spec.n;
+    let status = r.status();
+    let mut t = PointsTrace::default();
+    let met = status.is_met();
+    t.base = match spec.mode {
+        PointsMode::Plain | PointsMode::Relative if met => n,
+        PointsMode::Proportional if met => n,
+        PointsMode::Proportional => {
+            let a = r.node.achievement.unwrap_or(Decimal::ZERO).clamp(Decimal::ZERO, Decimal::ONE);
+            t.note = format!("{} × achievement {}", crate::value::fmt_dec(n), crate::value::fmt_dec(a));
+            n.checked_mul(a).unwrap_or(Decimal::ZERO)
+        }
+        PointsMode::PerItem => {
+            let total = match kind {
+                CritKind::Checklist(c) => c.items.len(),
+                _ => 1,
+            };
+            let yes = r.items_met.unwrap_or(0);
+            t.note = format!("{} ÷ {total} items × {yes} items met", crate::value::fmt_dec(n));
+            (n * Decimal::from(yes)).checked_div(Decimal::from(total.max(1))).unwrap_or(Decimal::ZERO)
+        }
+        _ => Decimal::ZERO,
+    };
+    if status == Status::Missing {
+        t.note = "missing data scores 0".into();
+    }
+    if let (Some(b), Status::Exceeded) = (&spec.bonus, status) {
+        let reference = r.node.high.as_ref().or(r.node.goal.as_ref());
+        if let (Some(Value::Num(a)), Some(Value::Num(g))) = (r.node.actual.as_ref(), reference) {
+            let steps = ((*a - *g).abs() / b.step).floor();
+            let mut bonus = b.amount.checked_mul(steps).unwrap_or(Decimal::ZERO);
+            if let Some(m) = b.max {
+                bonus = bonus.min(m);
+            }
+            t.bonus = bonus;
+        }
+    }
+    if let Some(p) = &spec.penalty {
+        let steps = match (status, kind) {
+            (Status::Late, CritKind::Deadline(_)) => {
+                Some((Decimal::from(r.days_late.unwrap_or(0)) / p.step).ceil())
+            }
+            (Status::NotMet, CritKind::Target(_)) => match (r.node.actual.as_ref(), r.node.goal.as_ref()) {
+                (Some(Value::Num(a)), Some(Value::Num(g))) => Some(((*g - *a).abs() / p.step).ceil()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(steps) = steps {
+            let mut d = p.amount.checked_mul(steps).unwrap_or(Decimal::ZERO);
+            if let Some(m) = p.max {
+                d = d.min(m);
+            }
+            t.base = n;
+            t.penalty = d;
+            t.note = format!("{} − {} × {} step(s)", crate::value::fmt_dec(n), crate::value::fmt_dec(p.amount), crate::value::fmt_dec(steps));
+        }
+    }
+    t.unrounded = t.base + t.bonus - t.penalty;
+    (t.unrounded, t)
+}
+
+/// `points N relative`: measured against the best unit of the group.
+fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
+    let within = prog.rank.as_ref().map(|r| r.within).unwrap_or(Field::Bloc);
+    let precision = prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
+    let groups = group_by(ev, year, within);
+    let two = Decimal::TWO;
+    for (ci, c) in prog.criteria.iter().enumerate() {
+        let Some(spec) = &c.points else { continue };
+        if spec.mode != PointsMode::Relative {
+            continue;
+        }
+        let Some(p) = ev.periods.get_mut(&year) else { return };
+        for members in groups.values() {
+            let best = members
+                .iter()
+                .filter(|&&i| p.states[i].criteria[ci].status() == Status::Exceeded)
+                .filter_map(|&i| p.states[i].criteria[ci].node.achievement)
+                .max();
+            for &i in members {
+                let r = &mut p.states[i].criteria[ci];
+                let half = spec.n / two;
+                let a = r.node.achievement;
+                let base = match (r.status(), a, best) {
+                    (Status::Exceeded, Some(a), Some(b)) if a >= b => spec.n,
+                    (Status::Exceeded, Some(a), Some(b)) if b > Decimal::ONE => {
+                        half + half * (a - Decimal::ONE) / (b - Decimal::ONE)
+                    }
+                    (Status::Met, _, _) => half,
+                    (Status::NotMet, Some(a), _) => half * a.clamp(Decimal::ZERO, Decimal::ONE),
+                    (Status::Exceeded, _, _) => spec.n,
+                    _ => Decimal::ZERO,
+                };
+                if let Some(t) = r.trace.as_mut() {
+                    t.base = base;
+                    t.note = "relative to the group's leader".into();
+                    t.unrounded = t.base + t.bonus - t.penalty;
+                    r.points = Some(round_half_away(t.unrounded, precision));
+                }
+            }
+        }
+    }
+}
+
+fn score(prog: &Program, st: &UnitState) -> Option<Decimal> {
+    let scoring = prog.scoring.as_ref()?;
+    let mut sum = Decimal::ZERO;
+    let mut max = Decimal::ZERO;
+    for (c, r) in prog.criteria.iter().zip(st.criteria.iter()) {
+        if r.status() == Status::NotApplicable {
+            continue;
+        }
+        if let Some(p) = r.points {
+            sum += p;
+        }
+        if !matches!(c.kind, CritKind::Adjust(_)) {
+            if let Some(m) = r.max_points {
+                max += m;
+            }
+        }
+    }
+    if let Some(norm) = scoring.normalize {
+        if max.is_zero() {
+            return Some(Decimal::ZERO);
+        }
+        sum = round_half_away(sum * norm / max, scoring.precision);
+    }
+    Some(round_half_away(sum, scoring.precision))
+}
+
+/// A date literal shifted back by whole years (29/02 becomes 28/02).
+pub fn shift_date(d: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
+    if years == 0 {
+        return d;
+    }
+    let y = d.year() - years;
+    d.with_year(y).or_else(|| chrono::NaiveDate::from_ymd_opt(y, d.month(), 28)).unwrap_or(d)
+}

@@ -1,0 +1,189 @@
+//! Values, types and units of measure.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// A runtime value. Numbers of every dimension are stored in the base unit
+/// of their dimension (`16_068 tỷ đồng` is 16 068 000 000 000 đồng; `14.5%`
+/// is 0.145); the static type says how to read and show them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Value {
+    #[default]
+    Missing,
+    Num(Decimal),
+    Bool(bool),
+    Date(NaiveDate),
+    Text(Arc<str>),
+    Level(u32),
+    Status(Status),
+}
+
+impl Value {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+    pub fn num(&self) -> Option<Decimal> {
+        match self {
+            Value::Num(d) => Some(*d),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+/// The status of a criterion for one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Exceeded,
+    Met,
+    NotMet,
+    Late,
+    Missing,
+    NotApplicable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Exceeded => "exceeded",
+            Status::Met => "met",
+            Status::NotMet => "not_met",
+            Status::Late => "late",
+            Status::Missing => "missing",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "exceeded" => Status::Exceeded,
+            "met" => Status::Met,
+            "not_met" => Status::NotMet,
+            "late" => Status::Late,
+            "missing" => Status::Missing,
+            "not_applicable" => Status::NotApplicable,
+            _ => return None,
+        })
+    }
+    /// Met or exceeded.
+    pub fn is_met(self) -> bool {
+        matches!(self, Status::Met | Status::Exceeded)
+    }
+    /// The order used by groups: `not_met < missing < met < exceeded`.
+    pub fn rank(self) -> u8 {
+        match self {
+            Status::NotMet | Status::Late => 0,
+            Status::Missing | Status::NotApplicable => 1,
+            Status::Met => 2,
+            Status::Exceeded => 3,
+        }
+    }
+    /// Whether a status satisfies a status word in a test or a comparison:
+    /// `met` accepts `exceeded`, `not_met` accepts `late`.
+    pub fn matches(self, word: Status) -> bool {
+        match word {
+            Status::Met => self.is_met(),
+            Status::NotMet => matches!(self, Status::NotMet | Status::Late),
+            w => self == w,
+        }
+    }
+}
+
+/// The calendar kind of a duration: days and weeks never compare with
+/// months and years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DurKind {
+    Days,
+    Months,
+}
+
+/// A dimension: a base unit, or a quotient of two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Dim {
+    pub num: u32,
+    pub den: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Type {
+    Number,
+    Percent,
+    Quantity(Dim),
+    Duration(DurKind),
+    Bool,
+    Date,
+    Text,
+    Level(usize),
+    Status,
+    /// The type of an expression that already failed to check.
+    Error,
+}
+
+impl Type {
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Type::Number | Type::Percent)
+    }
+}
+
+/// How a value of some dimension is written: `tỷ đồng` is the base unit
+/// (`đồng`) times 10⁹.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Display {
+    pub factor: Decimal,
+    pub text: Option<String>,
+}
+
+impl Display {
+    pub fn plain() -> Self {
+        Display { factor: Decimal::ONE, text: None }
+    }
+    pub fn percent() -> Self {
+        Display { factor: Decimal::new(1, 2), text: Some("%".into()) }
+    }
+}
+
+/// A base unit or a named multiple of one.
+#[derive(Debug, Clone)]
+pub struct UnitDef {
+    pub name: String,
+    pub label: Option<String>,
+    /// The base dimension this unit measures.
+    pub base: u32,
+    /// How many base units one of this unit is.
+    pub factor: Decimal,
+}
+
+/// Scale words and their factors.
+pub fn scale_factor(words: &[String]) -> Option<Decimal> {
+    let mut f = Decimal::ONE;
+    for w in words {
+        let m = match w.as_str() {
+            "nghìn" | "ngàn" | "thousand" => Decimal::from(1_000u32),
+            "triệu" | "million" => Decimal::from(1_000_000u32),
+            "tỷ" | "tỉ" | "billion" => Decimal::from(1_000_000_000u64),
+            _ => return None,
+        };
+        f = f.checked_mul(m)?;
+    }
+    Some(f)
+}
+
+/// Plain notation without trailing zeros: `92.5`, `10`, `0.7`.
+pub fn fmt_dec(d: Decimal) -> String {
+    let n = d.normalize();
+    if n.is_zero() {
+        return "0".into();
+    }
+    n.to_string()
+}
+
+/// Round half away from zero.
+pub fn round_half_away(d: Decimal, places: u32) -> Decimal {
+    d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
