@@ -2,7 +2,10 @@
 //! Vietnamese emulation campaigns (phong trào thi đua).
 
 pub mod diag;
+pub mod fmt;
+pub mod report;
 pub mod syntax;
+pub mod testing;
 pub mod check;
 pub mod data;
 pub mod eval;

@@ -89,8 +89,10 @@ pub(crate) struct Checker<'a> {
     pub diags: Vec<Diag>,
     pub units: Vec<UnitDef>,
     unit_names: HashMap<String, usize>,
+    unit_files: Vec<u32>,
     pub levels: Vec<LevelSet>,
     level_names: HashMap<String, usize>,
+    level_files: Vec<u32>,
     global_indicators: IndexMap<String, &'a ast::IndicatorDecl>,
     global_checklists: IndexMap<String, GlobalChecklist<'a>>,
     global_awards: IndexMap<String, &'a ast::AwardDecl>,
@@ -118,8 +120,10 @@ impl<'a> Checker<'a> {
             diags: Vec::new(),
             units: Vec::new(),
             unit_names: HashMap::new(),
+            unit_files: Vec::new(),
             levels: Vec::new(),
             level_names: HashMap::new(),
+            level_files: Vec::new(),
             global_indicators: IndexMap::new(),
             global_checklists: IndexMap::new(),
             global_awards: IndexMap::new(),
@@ -220,7 +224,9 @@ impl<'a> Checker<'a> {
                     Item::Unit(u) => self.unit_decl(u),
                     Item::Levels(l) => self.levels_decl(l),
                     Item::Indicator(i) => {
-                        if let Some(prev) = self.global_indicators.get(&i.name.name) {
+                        if self.overrides(i.name.span, self.global_indicators.get(&i.name.name).map(|p| p.name.span)) {
+                            self.global_indicators.insert(i.name.name.clone(), i);
+                        } else if let Some(prev) = self.global_indicators.get(&i.name.name) {
                             let prev_span = prev.name.span;
                             self.err(codes::DUPLICATE, i.name.span, format!("indicator `{}` is declared twice", i.name.name))
                                 .related
@@ -233,6 +239,8 @@ impl<'a> Checker<'a> {
                         if c.head.label.is_none() && c.items.is_empty() {
                             self.err(codes::UNKNOWN_NAME, c.head.name.span, "a checklist declared outside a campaign needs its items")
                                 .help = Some("add `item …` lines, or move this line into the campaign".into());
+                        } else if self.overrides(c.head.name.span, self.global_checklists.get(&c.head.name.name).map(|p| p.decl.head.name.span)) {
+                            self.global_checklists.insert(c.head.name.name.clone(), GlobalChecklist { decl: c });
                         } else if let Some(prev) = self.global_checklists.get(&c.head.name.name) {
                             let prev_span = prev.decl.head.name.span;
                             self.err(codes::DUPLICATE, c.head.name.span, format!("checklist `{}` is declared twice", c.head.name.name))
@@ -243,7 +251,9 @@ impl<'a> Checker<'a> {
                         }
                     }
                     Item::Award(a) => {
-                        if let Some(prev) = self.global_awards.get(&a.name.name) {
+                        if self.overrides(a.name.span, self.global_awards.get(&a.name.name).map(|p| p.name.span)) {
+                            self.global_awards.insert(a.name.name.clone(), a);
+                        } else if let Some(prev) = self.global_awards.get(&a.name.name) {
                             let prev_span = prev.name.span;
                             self.err(codes::DUPLICATE, a.name.span, format!("award `{}` is declared twice", a.name.name))
                                 .related
@@ -258,12 +268,25 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Whether a declaration of the file being checked replaces one that a
+    /// library made (a province overriding a title, a plan restating a unit).
+    fn overrides(&self, new: Span, prev: Option<Span>) -> bool {
+        let main_file = self.files[self.main].file;
+        matches!(prev, Some(p) if new.file == main_file && p.file != main_file)
+    }
+
     fn unit_decl(&mut self, u: &ast::UnitDecl) {
         let name = u.name.name.clone();
+        let main_file = self.files[self.main].file;
+        let mut replace = None;
         if let Some(&prev) = self.unit_names.get(&name) {
-            let _ = prev;
-            self.err(codes::DUPLICATE, u.name.span, format!("unit `{name}` is declared twice"));
-            return;
+            // The file being checked may restate or override a library's unit.
+            if u.name.span.file == main_file && self.unit_files.get(prev) != Some(&main_file) {
+                replace = Some(prev);
+            } else {
+                self.err(codes::DUPLICATE, u.name.span, format!("unit `{name}` is declared twice"));
+                return;
+            }
         }
         if duration_unit(&name).is_some() || crate::value::scale_factor(std::slice::from_ref(&name)).is_some() {
             self.err(codes::DUPLICATE, u.name.span, format!("`{name}` is a builtin unit word"));
@@ -271,7 +294,7 @@ impl<'a> Checker<'a> {
         }
         let label = u.label.as_ref().map(|s| s.value.clone());
         let def = match &u.def {
-            None => UnitDef { name: name.clone(), label, base: self.units.len() as u32, factor: Decimal::ONE },
+            None => UnitDef { name: name.clone(), label, base: replace.unwrap_or(self.units.len()) as u32, factor: Decimal::ONE },
             Some((q, span)) => {
                 if q.unit.per.is_some() {
                     self.err(codes::UNIT_MISMATCH, *span, "a unit is defined as a multiple of one plain unit");
@@ -291,14 +314,24 @@ impl<'a> Checker<'a> {
                 UnitDef { name: name.clone(), label, base: base.base, factor }
             }
         };
+        if let Some(i) = replace {
+            self.units[i] = def;
+            return;
+        }
         self.unit_names.insert(name, self.units.len());
         self.units.push(def);
+        self.unit_files.push(u.name.span.file);
     }
 
     fn levels_decl(&mut self, l: &ast::LevelsDecl) {
-        if self.level_names.contains_key(&l.name.name) {
-            self.err(codes::DUPLICATE, l.name.span, format!("levels `{}` is declared twice", l.name.name));
-            return;
+        let mut replace = None;
+        if let Some(&prev) = self.level_names.get(&l.name.name) {
+            if l.name.span.file == self.files[self.main].file && self.level_files.get(prev) != Some(&l.name.span.file) {
+                replace = Some(prev);
+            } else {
+                self.err(codes::DUPLICATE, l.name.span, format!("levels `{}` is declared twice", l.name.name));
+                return;
+            }
         }
         let mut seen = HashSet::new();
         let mut levels = Vec::new();
@@ -312,7 +345,18 @@ impl<'a> Checker<'a> {
                 aliases: e.aliases.iter().map(|s| s.value.clone()).collect(),
             });
         }
+        let set = LevelSet { id: l.name.name.clone(), label: l.label.as_ref().map(|s| s.value.clone()), levels };
+        if let Some(i) = replace {
+            self.levels[i] = set;
+            return;
+        }
         self.level_names.insert(l.name.name.clone(), self.levels.len());
+        self.level_files.push(l.name.span.file);
+        self.levels.push(set);
+    }
+
+    #[allow(dead_code)]
+    fn _levels_unused(&mut self, l: &ast::LevelsDecl, levels: Vec<Level>) {
         self.levels.push(LevelSet { id: l.name.name.clone(), label: l.label.as_ref().map(|s| s.value.clone()), levels });
     }
 

@@ -4,9 +4,21 @@ use super::{Evaluation, UnitRow, UnitState};
 use crate::ir::*;
 use crate::syntax::ast::CmpOp;
 use crate::value::{round_half_away, Status, Value};
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, Months};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
+
+static EMPTY_ROW: UnitRow = UnitRow {
+    id: String::new(),
+    name: None,
+    bloc: None,
+    kind: None,
+    parent: None,
+    period: None,
+    awards: None,
+    values: Vec::new(),
+    origin: None,
+};
 
 /// What an expression is evaluated against: the campaign, everything
 /// evaluated so far, and the period being evaluated.
@@ -35,8 +47,12 @@ fn num(v: Value) -> Option<Decimal> {
 
 impl<'e> Cx<'e> {
     pub fn row(&self, i: usize) -> &'e UnitRow {
-        let p = &self.ev.periods[&self.year];
-        &self.ev.rows[p.rows[i]]
+        self.ev
+            .periods
+            .get(&self.year)
+            .and_then(|p| p.rows.get(i))
+            .and_then(|&r| self.ev.rows.get(r))
+            .unwrap_or(&EMPTY_ROW)
     }
 
     fn with_year(&self, year: i32) -> Cx<'e> {
@@ -376,4 +392,3 @@ impl<'e> Cx<'e> {
     }
 }
 
-pub fn _unused(_: NaiveDate) {}

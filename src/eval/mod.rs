@@ -825,3 +825,10 @@ pub fn shift_date(d: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
     let y = d.year() - years;
     d.with_year(y).or_else(|| chrono::NaiveDate::from_ymd_opt(y, d.month(), 28)).unwrap_or(d)
 }
+
+/// Evaluate a test's expectation after the evaluation.
+pub fn eval_after(prog: &Program, ev: &Evaluation, e: &IExpr) -> Value {
+    let cx = expr::Cx { prog, ev, year: ev.current, shift: 0 };
+    let st = UnitState::default();
+    cx.eval(e, usize::MAX, &st)
+}

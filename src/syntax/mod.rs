@@ -1278,6 +1278,10 @@ impl<'a> Builder<'a> {
                 }
                 Expr { kind: ExprKind::Call(fname, args), span }
             }
+            Rule::rating_word => {
+                let part = Ident { name: "rating".into(), span };
+                Expr { kind: ExprKind::Name(Name { parts: vec![part], span }), span }
+            }
             Rule::status_word => match StatusWord::parse(self.text.get(span.start..span.end).unwrap_or("")) {
                 Some(s) => Expr { kind: ExprKind::Status(s), span },
                 None => self.bad(span),

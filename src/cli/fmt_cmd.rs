@@ -1,0 +1,42 @@
+//! `thidua fmt`: one canonical layout. The formatter works on lines and
+//! brace depth only, so it can never change what a file means: it
+//! re-indents, trims trailing space and collapses runs of blank lines.
+
+use std::path::PathBuf;
+use thidua::fmt::format_source;
+
+pub fn cmd(paths: &[PathBuf], check: bool) -> i32 {
+    let files = match super::collect_files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut changed = 0;
+    for f in &files {
+        let Ok(bytes) = std::fs::read(f) else {
+            eprintln!("error: cannot read `{}`", f.display());
+            return 2;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!("{}: not UTF-8 text; left as it is", f.display());
+            continue;
+        };
+        let formatted = format_source(&text);
+        if formatted != text {
+            changed += 1;
+            if check {
+                println!("{}", f.display());
+            } else if let Err(e) = super::write_out(Some(f), formatted.as_bytes()) {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    if check && changed > 0 {
+        1
+    } else {
+        0
+    }
+}

@@ -1,0 +1,513 @@
+//! Subcommands.
+
+mod explain;
+mod fmt_cmd;
+mod repl;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use thidua::check::{self, Checked};
+use thidua::data::{self, Locale};
+use thidua::diag::{Diag, SourceMap};
+use thidua::report::{self, diagnostics};
+
+#[derive(Parser)]
+#[command(name = "thidua", version, about = "Check and evaluate the criteria of emulation campaigns (phong trào thi đua)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+    /// Colour: auto, always or never (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LocaleArg {
+    En,
+    Vi,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum EvalFormat {
+    Table,
+    Json,
+    Csv,
+    Md,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TemplateFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Parse and check files and directories (recursively, `*.thidua`).
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: CheckFormat,
+        /// Warnings fail the check.
+        #[arg(long)]
+        deny_warnings: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Evaluate every unit in the data against the campaign.
+    Eval {
+        plan: PathBuf,
+        #[arg(long = "data", required = true)]
+        data: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: EvalFormat,
+        #[arg(long, value_enum)]
+        locale: Option<LocaleArg>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Drop rows with bad cells (listed) and evaluate the rest.
+        #[arg(long)]
+        skip_bad_rows: bool,
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// The full trace for one unit.
+    Explain {
+        plan: PathBuf,
+        #[arg(long = "data", required = true)]
+        data: Vec<PathBuf>,
+        #[arg(long)]
+        unit: String,
+        criterion: Option<String>,
+        #[arg(long, value_enum)]
+        locale: Option<LocaleArg>,
+        /// `text` (default) or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the `test` blocks.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum)]
+        locale: Option<LocaleArg>,
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite files in canonical form.
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that would change.
+        #[arg(long)]
+        check: bool,
+    },
+    /// A data-entry template for the campaign.
+    Template {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: TemplateFormat,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The interactive REPL.
+    Repl {
+        plan: Option<PathBuf>,
+        #[arg(long = "data")]
+        data: Vec<PathBuf>,
+        #[arg(long, value_enum)]
+        locale: Option<LocaleArg>,
+    },
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+        }
+    };
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+    };
+    let ecolor = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+    };
+    match cli.cmd {
+        Cmd::Check { paths, format, deny_warnings, out } => cmd_check(&paths, format, deny_warnings, out.as_deref(), color),
+        Cmd::Eval { plan, data, format, locale, out, skip_bad_rows, deny_warnings } => {
+            cmd_eval(&plan, &data, format, locale, out.as_deref(), skip_bad_rows, deny_warnings, color, ecolor)
+        }
+        Cmd::Explain { plan, data, unit, criterion, locale, format, out } => {
+            explain::cmd(&plan, &data, &unit, criterion.as_deref(), locale, &format, out.as_deref(), ecolor)
+        }
+        Cmd::Test { paths, locale, deny_warnings } => cmd_test(&paths, locale, deny_warnings, color, ecolor),
+        Cmd::Fmt { paths, check } => fmt_cmd::cmd(&paths, check),
+        Cmd::Template { plan, format, out } => cmd_template(&plan, format, out.as_deref(), ecolor),
+        Cmd::Repl { plan, data, locale } => repl::cmd(plan.as_deref(), &data, locale),
+    }
+}
+
+/// Write output atomically: a temp file in the same directory, renamed.
+pub fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
+    match out {
+        None => {
+            let mut so = std::io::stdout().lock();
+            so.write_all(bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write the output: {e}"))
+        }
+        Some(path) => {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            tmp.write_all(bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            tmp.persist(path).map_err(|e| format!("cannot write `{}`: {}", path.display(), e.error))?;
+            Ok(())
+        }
+    }
+}
+
+/// The `*.thidua` files under the named paths. A path that does not exist
+/// is a usage error.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(d) = stack.pop() {
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
+                    .map_err(|e| format!("cannot read `{}`: {e}", d.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                entries.sort();
+                for e in entries.into_iter().rev() {
+                    let is_link = std::fs::symlink_metadata(&e).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+                    if e.is_dir() && !is_link {
+                        stack.push(e);
+                    } else if e.extension().map(|x| x == "thidua").unwrap_or(false) {
+                        out.push(e);
+                    }
+                }
+            }
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("`{}` does not exist", p.display()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn print_diags(diags: &[Diag], sources: &SourceMap, color: bool) {
+    if diags.is_empty() {
+        return;
+    }
+    let text = diagnostics::human(diags, sources, color);
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(text.as_bytes());
+}
+
+fn usage(msg: &str) -> i32 {
+    eprintln!("error: {msg}");
+    2
+}
+
+/// The locale: the flag, else `thidua.toml`'s `locale`, else `en`.
+pub fn locale_for(flag: Option<LocaleArg>, plan: Option<&Path>) -> Locale {
+    if let Some(l) = flag {
+        return if l == LocaleArg::Vi { Locale::Vi } else { Locale::En };
+    }
+    if let Some(p) = plan {
+        let root = check::project_root(p);
+        if let Ok(text) = std::fs::read_to_string(root.join("thidua.toml")) {
+            if let Ok(v) = text.parse::<toml::Table>() {
+                if let Some(l) = v.get("locale").and_then(|x| x.as_str()).and_then(Locale::parse) {
+                    return l;
+                }
+            }
+        }
+    }
+    Locale::En
+}
+
+fn cmd_check(paths: &[PathBuf], format: CheckFormat, deny: bool, out: Option<&Path>, color: bool) -> i32 {
+    let files = match collect_files(paths) {
+        Ok(f) => f,
+        Err(e) => return usage(&e),
+    };
+    let mut sources = SourceMap::default();
+    let mut all = Vec::new();
+    for f in &files {
+        match check::check_file(f, &mut sources) {
+            Ok(c) => all.extend(c.diags),
+            Err(check::Unreadable(msg)) => return usage(&msg),
+        }
+    }
+    let errors = all.iter().filter(|d| d.is_error()).count();
+    let warnings = all.len() - errors;
+    let text = match format {
+        CheckFormat::Human => {
+            let mut t = diagnostics::human(&all, &sources, color);
+            t.push_str(&format!(
+                "{} file{} checked: {errors} error{}, {warnings} warning{}\n",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" }
+            ));
+            t
+        }
+        CheckFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&diagnostics::json(&all, &sources)).unwrap_or_else(|_| "[]".into());
+            s.push('\n');
+            s
+        }
+        CheckFormat::Github => diagnostics::github(&all, &sources),
+    };
+    if let Err(e) = write_out(out, text.as_bytes()) {
+        return usage(&e);
+    }
+    if errors > 0 || (deny && warnings > 0) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Check a plan for a command that runs it; print its diagnostics.
+pub fn load_plan(plan: &Path, sources: &mut SourceMap, color: bool) -> Result<(thidua::ir::Program, Vec<Diag>), i32> {
+    let Checked { program, diags } = match check::check_file(plan, sources) {
+        Ok(c) => c,
+        Err(check::Unreadable(msg)) => return Err(usage(&msg)),
+    };
+    match program {
+        Some(p) if !diags.iter().any(|d| d.is_error()) => {
+            if p.info.id.is_empty() {
+                eprintln!("error: `{}` declares no campaign", plan.display());
+                return Err(1);
+            }
+            Ok((p, diags))
+        }
+        _ => {
+            print_diags(&diags, sources, color);
+            Err(1)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_eval(
+    plan: &Path,
+    data_paths: &[PathBuf],
+    format: EvalFormat,
+    locale: Option<LocaleArg>,
+    out: Option<&Path>,
+    skip: bool,
+    deny: bool,
+    color: bool,
+    ecolor: bool,
+) -> i32 {
+    let mut sources = SourceMap::default();
+    let (prog, mut warnings) = match load_plan(plan, &mut sources, ecolor) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    for d in data_paths {
+        if !d.is_file() {
+            return usage(&format!("`{}` does not exist or is not a file", d.display()));
+        }
+    }
+    let locale = locale_for(locale, Some(plan));
+    let ds = match data::read_files(&prog, data_paths, locale, skip) {
+        Ok(ds) => ds,
+        Err(data::Unreadable(msg)) => return usage(&msg),
+    };
+    if !ds.errors.is_empty() {
+        print_diags(&ds.errors, &sources, ecolor);
+        eprintln!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
+        return 1;
+    }
+    warnings.extend(ds.warnings);
+    for s in &ds.skipped {
+        eprintln!("skipped {}:{}: {}", s.file, s.row, s.reason);
+    }
+    let ev = match thidua::eval::evaluate(&prog, ds.rows) {
+        Ok(ev) => ev,
+        Err(es) => {
+            print_diags(&es, &sources, ecolor);
+            return 1;
+        }
+    };
+    warnings.extend(ev.warnings.iter().cloned());
+    print_diags(&warnings, &sources, ecolor);
+    let bytes = match format {
+        EvalFormat::Json => {
+            let w = diagnostics::json(&warnings, &sources);
+            let mut s = serde_json::to_string_pretty(&report::eval_json(&prog, &ev, &ds.skipped, w)).unwrap_or_default();
+            s.push('\n');
+            s.into_bytes()
+        }
+        EvalFormat::Csv => match report::eval_csv(&prog, &ev, locale) {
+            Ok(b) => b,
+            Err(e) => return usage(&e),
+        },
+        EvalFormat::Md => report::eval_md(&prog, &ev).into_bytes(),
+        EvalFormat::Table => report::eval_table(&prog, &ev, color && out.is_none()).into_bytes(),
+    };
+    if let Err(e) = write_out(out, &bytes) {
+        return usage(&e);
+    }
+    if deny && !warnings.is_empty() {
+        return 1;
+    }
+    0
+}
+
+fn cmd_test(paths: &[PathBuf], locale: Option<LocaleArg>, deny: bool, color: bool, ecolor: bool) -> i32 {
+    let files = match collect_files(paths) {
+        Ok(f) => f,
+        Err(e) => return usage(&e),
+    };
+    let mut passed = 0usize;
+    let mut failed = 0usize;
+    let mut any_warning = false;
+    let mut out = String::new();
+    for f in &files {
+        let mut sources = SourceMap::default();
+        let checked = match check::check_file(f, &mut sources) {
+            Ok(c) => c,
+            Err(check::Unreadable(msg)) => return usage(&msg),
+        };
+        let has_tests = checked.program.as_ref().map(|p| !p.tests.is_empty()).unwrap_or(false);
+        if checked.has_errors() {
+            print_diags(&checked.diags, &sources, ecolor);
+            out.push_str(&format!("FAIL {}: the file does not check\n", f.display()));
+            failed += 1;
+            continue;
+        }
+        if !checked.diags.is_empty() {
+            any_warning = true;
+            if deny {
+                print_diags(&checked.diags, &sources, ecolor);
+            }
+        }
+        let Some(prog) = checked.program else { continue };
+        if !has_tests {
+            continue;
+        }
+        let loc = locale_for(locale, Some(f));
+        for o in thidua::testing::run(&prog, loc) {
+            let (l, _) = sources.line_col(o.span.file, o.span.start);
+            let fname = sources.get(o.span.file).map(|x| x.name.clone()).unwrap_or_default();
+            if o.passed() {
+                passed += 1;
+                out.push_str(&format!("{} {fname}:{l} \"{}\" ({} expectation{})\n", report::paint(thidua::value::Status::Met, "ok  ", color), o.name, o.expectations, if o.expectations == 1 { "" } else { "s" }));
+            } else {
+                failed += 1;
+                out.push_str(&format!("{} {fname}:{l} \"{}\"\n", report::paint(thidua::value::Status::NotMet, "FAIL", color), o.name));
+                for e in &o.errors {
+                    out.push_str(&format!("  data error: {}{}\n", e.location.as_ref().map(|l| format!("{}:{}: ", l.file, l.row)).unwrap_or_default(), e.message));
+                }
+                for fl in &o.failures {
+                    let (fl_l, fl_c) = sources.line_col(fl.span.file, fl.span.start);
+                    let text = sources.snippet(fl.span);
+                    out.push_str(&format!("  {fname}:{fl_l}:{fl_c}: expect {text}\n    expected: {}\n    actual:   {}\n", fl.expected, fl.actual));
+                }
+            }
+        }
+    }
+    out.push_str(&format!("{passed} passed, {failed} failed\n"));
+    let _ = write_out(None, out.as_bytes());
+    if failed > 0 || (deny && any_warning) {
+        1
+    } else {
+        0
+    }
+}
+
+fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor: bool) -> i32 {
+    let mut sources = SourceMap::default();
+    let (prog, _) = match load_plan(plan, &mut sources, ecolor) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let bytes = match format {
+        TemplateFormat::Csv => {
+            let mut cols: Vec<String> = ["id", "name", "bloc", "kind", "parent", "period"].iter().map(|s| s.to_string()).collect();
+            let mut labels: Vec<String> = ["mã đơn vị (bắt buộc)", "tên đơn vị", "khối thi đua", "loại", "đơn vị cấp trên", "năm"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            for ind in &prog.indicators {
+                cols.push(ind.id.clone());
+                let ty = match &ind.ty {
+                    thidua::value::Type::Percent => "%".to_string(),
+                    thidua::value::Type::Bool => "có/không".to_string(),
+                    thidua::value::Type::Date => "dd/mm/yyyy".to_string(),
+                    thidua::value::Type::Level(i) => prog.levels.get(*i).map(|l| l.levels.iter().map(|x| x.id.clone()).collect::<Vec<_>>().join("/")).unwrap_or_default(),
+                    thidua::value::Type::Text => "chữ".to_string(),
+                    _ => ind.display.text.clone().unwrap_or_else(|| "số".into()),
+                };
+                labels.push(format!("{} [{ty}]", ind.label.clone().unwrap_or_else(|| ind.id.clone())));
+            }
+            let mut buf = Vec::new();
+            {
+                let mut w = csv::Writer::from_writer(&mut buf);
+                let _ = w.write_record(&cols);
+                let _ = w.flush();
+            }
+            let mut s = String::from_utf8(buf).unwrap_or_default();
+            let label_line: Vec<String> = labels.iter().map(|l| l.replace(',', ";")).collect();
+            s.push_str(&format!("# {}\n", label_line.join(",")));
+            s.into_bytes()
+        }
+        TemplateFormat::Json => {
+            let mut unit = serde_json::Map::new();
+            for k in ["id", "name", "bloc"] {
+                unit.insert(k.into(), serde_json::Value::Null);
+            }
+            for ind in &prog.indicators {
+                unit.insert(ind.id.clone(), serde_json::Value::Null);
+            }
+            let fields: Vec<serde_json::Value> = prog
+                .indicators
+                .iter()
+                .map(|i| serde_json::json!({"id": i.id, "label": i.label, "unit": i.display.text}))
+                .collect();
+            let v = serde_json::json!({"campaign": prog.info.id, "fields": fields, "units": [serde_json::Value::Object(unit)]});
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s.into_bytes()
+        }
+    };
+    match write_out(out, &bytes) {
+        Ok(()) => 0,
+        Err(e) => usage(&e),
+    }
+}

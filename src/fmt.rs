@@ -1,0 +1,130 @@
+//! Canonical layout of criteria files. Only whitespace between lines and at
+//! their ends changes: indentation follows brace and parenthesis depth (two
+//! spaces a level, one more for a line that continues an expression),
+//! trailing spaces go, runs of blank lines become one, the file ends with
+//! one newline. Comments, doc comments, keyword spellings and literal forms
+//! stay exactly as written.
+
+/// Format a whole file.
+pub fn format_source(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let mut out = String::with_capacity(text.len());
+    let mut depth: usize = 0;
+    let mut in_block_comment = false;
+    let mut blank_run = 0;
+    for raw in text.lines() {
+        let line = raw.trim_end();
+        if in_block_comment {
+            // Inside `/* … */` the text is the drafter's: keep it.
+            out.push_str(line);
+            out.push('\n');
+            let (_, still) = scan(line, true);
+            in_block_comment = still.1;
+            continue;
+        }
+        let body = line.trim_start();
+        if body.is_empty() {
+            blank_run += 1;
+            if blank_run == 1 && !out.is_empty() {
+                out.push('\n');
+            }
+            continue;
+        }
+        blank_run = 0;
+        let leading_close = body.chars().take_while(|c| *c == '}' || *c == ')').count();
+        let indent = depth.saturating_sub(leading_close);
+        let continuation = starts_with_operator(body);
+        for _ in 0..indent {
+            out.push_str("  ");
+        }
+        if continuation {
+            out.push_str("  ");
+        }
+        out.push_str(body);
+        out.push('\n');
+        let ((opens, closes), (_, block)) = scan(body, false);
+        depth = (depth + opens).saturating_sub(closes);
+        in_block_comment = block;
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if out.trim().is_empty() {
+        return String::new();
+    }
+    out
+}
+
+fn starts_with_operator(body: &str) -> bool {
+    const OPS: &[&str] = &["and ", "or ", "==", "!=", "<=", ">=", "<", ">", "..", "??", "+", "*"];
+    if body.starts_with("//") || body.starts_with("/*") {
+        return false;
+    }
+    OPS.iter().any(|op| body.starts_with(op)) || (body.starts_with('/') && !body.starts_with("//"))
+}
+
+/// Count braces and parentheses outside strings and comments; report
+/// whether a block comment is still open at the end of the line.
+fn scan(line: &str, mut in_block: bool) -> ((usize, usize), (bool, bool)) {
+    let b = line.as_bytes();
+    let mut i = 0;
+    let mut opens = 0;
+    let mut closes = 0;
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_block {
+            if c == b'*' && b.get(i + 1) == Some(&b'/') {
+                in_block = false;
+                i += 2;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        if in_str {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_str = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'/' if b.get(i + 1) == Some(&b'/') => break,
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                in_block = true;
+                i += 2;
+                continue;
+            }
+            b'{' | b'(' => opens += 1,
+            b'}' | b')' => {
+                if opens > 0 {
+                    opens -= 1;
+                } else {
+                    closes += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    ((opens, closes), (in_str, in_block))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_source;
+
+    #[test]
+    fn reindents_and_is_idempotent() {
+        let src = "campaign x {\n      target t1: a >= 1 {\npoints 10\n   }\n\n\n\n  // note\n}\n";
+        let once = format_source(src);
+        assert_eq!(once, "campaign x {\n  target t1: a >= 1 {\n    points 10\n  }\n\n  // note\n}\n");
+        assert_eq!(format_source(&once), once);
+    }
+}

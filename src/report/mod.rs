@@ -1,0 +1,409 @@
+//! Results → table, JSON, CSV and Markdown; diagnostics → human, JSON and
+//! GitHub workflow commands.
+
+pub mod diagnostics;
+
+use crate::data::{Locale, Skipped};
+use crate::eval::{CritResult, Evaluation, NodeResult, UnitRow, UnitState};
+use crate::ir::{CritKind, Program, TNode};
+use crate::value::{fmt_dec, Display, Status, Type, Value};
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value as J};
+
+/// The display of a criterion's actual value.
+fn crit_display(prog: &Program, ci: usize) -> (Display, Option<Type>) {
+    match prog.criteria.get(ci).map(|c| &c.kind) {
+        Some(CritKind::Target(TNode::Compare { display, ty, .. })) | Some(CritKind::Target(TNode::Interval { display, ty, .. })) => {
+            (display.clone(), Some(ty.clone()))
+        }
+        _ => (Display::plain(), None),
+    }
+}
+
+fn dec_in(d: Decimal, display: &Display) -> String {
+    fmt_dec(d.checked_div(display.factor).unwrap_or(d))
+}
+
+/// A value as the JSON output writes it.
+pub fn value_json(prog: &Program, v: &Value, display: &Display, ty: Option<&Type>) -> J {
+    match v {
+        Value::Missing => J::Null,
+        Value::Num(d) => json!({"value": dec_in(*d, display), "unit": display.text}),
+        Value::Bool(b) => json!({"value": b, "unit": null}),
+        Value::Date(d) => json!({"value": d.format("%Y-%m-%d").to_string(), "unit": null}),
+        Value::Text(t) => json!({"value": t.as_ref(), "unit": null}),
+        Value::Level(i) => {
+            let (id, label) = level_words(prog, *i, ty);
+            json!({"value": id, "unit": null, "label": label})
+        }
+        Value::Status(s) => json!({"value": s.as_str(), "unit": null}),
+    }
+}
+
+fn level_words(prog: &Program, i: u32, ty: Option<&Type>) -> (String, Option<String>) {
+    match ty {
+        Some(Type::Level(set)) if *set == crate::check::RATING_SET => {
+            let b = prog.rating.as_ref().and_then(|r| r.branches.get(i as usize));
+            (b.map(|b| b.id.clone()).unwrap_or_default(), b.and_then(|b| b.label.clone()))
+        }
+        Some(Type::Level(set)) => {
+            let l = prog.levels.get(*set).and_then(|l| l.levels.get(i as usize));
+            (l.map(|l| l.id.clone()).unwrap_or_default(), l.and_then(|l| l.label.clone()))
+        }
+        _ => (i.to_string(), None),
+    }
+}
+
+/// A value in words, for tables and explanations.
+pub fn value_text(prog: &Program, v: &Value, display: &Display, ty: Option<&Type>) -> String {
+    match v {
+        Value::Missing => "—".into(),
+        Value::Num(d) => match &display.text {
+            Some(u) if u == "%" => format!("{}%", dec_in(*d, display)),
+            Some(u) => format!("{} {u}", dec_in(*d, display)),
+            None => dec_in(*d, display),
+        },
+        Value::Bool(b) => if *b { "có" } else { "không" }.into(),
+        Value::Date(d) => d.format("%d/%m/%Y").to_string(),
+        Value::Text(t) => t.to_string(),
+        Value::Level(i) => level_words(prog, *i, ty).0,
+        Value::Status(s) => s.as_str().into(),
+    }
+}
+
+fn node_json(prog: &Program, n: &NodeResult, display: &Display, ty: Option<&Type>) -> Map<String, J> {
+    let mut m = Map::new();
+    m.insert("status".into(), json!(n.status.as_str()));
+    m.insert("actual".into(), n.actual.as_ref().map(|v| value_json(prog, v, display, ty)).unwrap_or(J::Null));
+    m.insert("goal".into(), n.goal.as_ref().map(|v| value_json(prog, v, display, ty)).unwrap_or(J::Null));
+    let gap = match (n.gap, n.actual.as_ref()) {
+        (Some(g), Some(Value::Date(_))) => json!({"value": fmt_dec(g), "unit": "days"}),
+        (Some(g), _) => json!({"value": dec_in(g, display), "unit": display.text}),
+        (None, _) => J::Null,
+    };
+    m.insert("gap".into(), gap);
+    m.insert("achievement".into(), n.achievement.map(|a| J::String(fmt_dec(a))).unwrap_or(J::Null));
+    m
+}
+
+/// The children of a group, each in its own unit.
+fn children_json(prog: &Program, t: Option<&TNode>, n: &NodeResult) -> Vec<J> {
+    let kids: Vec<Option<&TNode>> = match t {
+        Some(TNode::Group { children, .. }) => children.iter().map(|(_, c, _)| Some(c)).collect(),
+        _ => Vec::new(),
+    };
+    n.children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let tn = kids.get(i).copied().flatten();
+            let (display, ty) = node_display(tn);
+            let mut m = node_json(prog, c, &display, ty.as_ref());
+            m.insert("label".into(), json!(c.label));
+            m.insert("children".into(), J::Array(children_json(prog, tn, c)));
+            J::Object(m)
+        })
+        .collect()
+}
+
+pub fn node_display(t: Option<&TNode>) -> (Display, Option<Type>) {
+    match t {
+        Some(TNode::Compare { display, ty, .. }) | Some(TNode::Interval { display, ty, .. }) => (display.clone(), Some(ty.clone())),
+        _ => (Display::plain(), None),
+    }
+}
+
+pub fn unit_json(prog: &Program, ev: &Evaluation, row: &UnitRow, st: &UnitState) -> J {
+    let mut crits = Vec::new();
+    for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
+        crits.push(criterion_json(prog, ci, c, r));
+    }
+    let _ = ev;
+    let sections: Vec<J> = prog
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(si, s)| {
+            let (pts, max) = section_points(prog, st, si);
+            json!({"id": s.id, "label": s.label, "points": pts.map(fmt_dec), "max_points": max.map(fmt_dec)})
+        })
+        .collect();
+    let rating = st.rating.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)));
+    let awards: Vec<&crate::ir::AwardSpec> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a).collect();
+    json!({
+        "id": row.id, "name": row.name, "bloc": row.bloc,
+        "criteria": crits,
+        "sections": sections,
+        "score": st.score.map(fmt_dec),
+        "rank": st.rank,
+        "rating": rating.map(|b| b.id.clone()),
+        "rating_label": rating.and_then(|b| b.label.clone()),
+        "awards": awards.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+        "award_labels": awards.iter().map(|a| a.label.clone().unwrap_or_else(|| a.id.clone())).collect::<Vec<_>>(),
+    })
+}
+
+fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritResult) -> J {
+    let (display, ty) = crit_display(prog, ci);
+    let mut m = Map::new();
+    m.insert("id".into(), json!(c.id));
+    m.insert("label".into(), json!(c.label));
+    m.insert("kind".into(), json!(c.kind.name()));
+    m.insert("section".into(), json!(c.section.and_then(|s| prog.sections.get(s)).map(|s| s.id.clone())));
+    for (k, v) in node_json(prog, &r.node, &display, ty.as_ref()) {
+        m.insert(k, v);
+    }
+    if matches!(c.kind, CritKind::Deadline(_)) {
+        m.insert("days_late".into(), json!(r.days_late));
+    }
+    if let CritKind::Checklist(cl) = &c.kind {
+        m.insert("items_met".into(), json!(r.items_met));
+        m.insert("items_total".into(), json!(cl.items.len()));
+        let items: Vec<J> = cl
+            .items
+            .iter()
+            .zip(r.items.iter())
+            .map(|(it, (_, v))| json!({"id": it.id, "label": it.label, "value": match v { Value::Bool(b) => json!(b), _ => J::Null }}))
+            .collect();
+        m.insert("items".into(), J::Array(items));
+    }
+    m.insert("points".into(), r.points.map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null));
+    m.insert("max_points".into(), r.max_points.map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null));
+    let tnode = match &c.kind {
+        CritKind::Target(t) => Some(t),
+        _ => None,
+    };
+    m.insert("children".into(), J::Array(children_json(prog, tnode, &r.node)));
+    J::Object(m)
+}
+
+/// A section's points and maximum, over the criteria in it or below it.
+pub fn section_points(prog: &Program, st: &UnitState, si: usize) -> (Option<Decimal>, Option<Decimal>) {
+    let inside = |mut s: Option<usize>| {
+        while let Some(x) = s {
+            if x == si {
+                return true;
+            }
+            s = prog.sections.get(x).and_then(|p| p.parent);
+        }
+        false
+    };
+    let mut pts = None;
+    let mut max = None;
+    for (c, r) in prog.criteria.iter().zip(st.criteria.iter()) {
+        if !inside(c.section) || r.status() == Status::NotApplicable {
+            continue;
+        }
+        if let Some(p) = r.points {
+            pts = Some(pts.unwrap_or(Decimal::ZERO) + p);
+        }
+        if let Some(m) = r.max_points {
+            max = Some(max.unwrap_or(Decimal::ZERO) + m);
+        }
+    }
+    (pts, max)
+}
+
+pub fn eval_json(prog: &Program, ev: &Evaluation, skipped: &[Skipped], warnings: J) -> J {
+    let units: Vec<J> = ev.units().map(|(row, st)| unit_json(prog, ev, row, st)).collect();
+    let period = prog.info.period.map(|(a, b)| json!({"from": a.format("%Y-%m-%d").to_string(), "to": b.format("%Y-%m-%d").to_string()}));
+    json!({
+        "campaign": {"id": prog.info.id, "title": prog.info.title, "period": period},
+        "units": units,
+        "skipped": skipped,
+        "warnings": warnings,
+    })
+}
+
+/// Wide CSV: one row per unit.
+pub fn eval_csv(prog: &Program, ev: &Evaluation, locale: Locale) -> Result<Vec<u8>, String> {
+    let scored = prog.scoring.is_some();
+    let mut out = Vec::new();
+    if locale == Locale::Vi {
+        out.extend_from_slice("\u{FEFF}".as_bytes());
+    }
+    let delim = if locale == Locale::Vi { b';' } else { b',' };
+    {
+        let mut w = csv::WriterBuilder::new().delimiter(delim).from_writer(&mut out);
+        let mut header: Vec<String> = ["id", "name", "bloc", "score", "rank", "rating", "awards"].iter().map(|s| s.to_string()).collect();
+        for c in &prog.criteria {
+            header.push(c.id.clone());
+            if scored {
+                header.push(format!("{}.points", c.id));
+            }
+        }
+        w.write_record(&header).map_err(|e| e.to_string())?;
+        let num = |d: Decimal| {
+            let s = fmt_dec(d);
+            if locale == Locale::Vi {
+                s.replace('.', ",")
+            } else {
+                s
+            }
+        };
+        for (row, st) in ev.units() {
+            let rating = st.rating.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r))).map(|b| b.id.clone());
+            let awards: Vec<&str> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a.id.as_str()).collect();
+            let mut rec = vec![
+                row.id.clone(),
+                row.name.clone().unwrap_or_default(),
+                row.bloc.clone().unwrap_or_default(),
+                st.score.map(num).unwrap_or_default(),
+                st.rank.map(|r| r.to_string()).unwrap_or_default(),
+                rating.unwrap_or_default(),
+                awards.join(";"),
+            ];
+            for r in &st.criteria {
+                rec.push(r.status().as_str().to_string());
+                if scored {
+                    rec.push(r.points.map(num).unwrap_or_default());
+                }
+            }
+            w.write_record(&rec).map_err(|e| e.to_string())?;
+        }
+        w.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+fn status_mark(s: Status) -> &'static str {
+    match s {
+        Status::Exceeded => "vượt",
+        Status::Met => "đạt",
+        Status::NotMet => "không đạt",
+        Status::Late => "chậm",
+        Status::Missing => "thiếu số liệu",
+        Status::NotApplicable => "không áp dụng",
+    }
+}
+
+pub fn paint(s: Status, text: &str, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    if !color {
+        return text.to_string();
+    }
+    match s {
+        Status::Exceeded => text.bright_green().bold().to_string(),
+        Status::Met => text.green().to_string(),
+        Status::NotMet | Status::Late => text.red().to_string(),
+        Status::Missing => text.yellow().to_string(),
+        Status::NotApplicable => text.dimmed().to_string(),
+    }
+}
+
+/// One block per unit.
+pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
+    let mut out = String::new();
+    let title = prog.info.title.clone().unwrap_or_else(|| prog.info.id.clone());
+    out.push_str(&format!("{title}\n"));
+    let idw = prog.criteria.iter().map(|c| c.id.chars().count()).max().unwrap_or(2).max(2);
+    for (row, st) in ev.units() {
+        out.push('\n');
+        let mut head = format!("{} {}", row.id, row.name.as_deref().map(|n| format!("({n})")).unwrap_or_default());
+        if let Some(b) = &row.bloc {
+            head.push_str(&format!(" · {b}"));
+        }
+        out.push_str(head.trim_end());
+        out.push('\n');
+        for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
+            let (display, ty) = crit_display(prog, ci);
+            let status = r.status();
+            let mut line = format!("  {:<idw$}  {}", c.id, paint(status, &format!("{:<13}", status.as_str()), color));
+            if let Some(a) = &r.node.actual {
+                line.push_str(&format!("  {}", value_text(prog, a, &display, ty.as_ref())));
+                if let Some(g) = &r.node.goal {
+                    line.push_str(&format!(" / {}", value_text(prog, g, &display, ty.as_ref())));
+                }
+            }
+            if let Some(d) = r.days_late.filter(|d| *d > 0) {
+                line.push_str(&format!("  ({d} ngày chậm)"));
+            }
+            if let (Some(m), Some(t)) = (r.items_met, match &c.kind { CritKind::Checklist(cl) => Some(cl.items.len()), _ => None }) {
+                line = format!("  {:<idw$}  {}  {m}/{t}", c.id, paint(status, &format!("{:<13}", status.as_str()), color));
+            }
+            if let Some(p) = r.points {
+                match r.max_points {
+                    Some(m) => line.push_str(&format!("  [{} / {} điểm]", fmt_dec(p), fmt_dec(m))),
+                    None => line.push_str(&format!("  [{} điểm]", fmt_dec(p))),
+                }
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let mut tail = Vec::new();
+        if let Some(s) = st.score {
+            tail.push(format!("score {}", fmt_dec(s)));
+        }
+        if let Some(r) = st.rank {
+            tail.push(format!("rank {r}"));
+        }
+        if let Some(b) = st.rating.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r))) {
+            tail.push(format!("rating {} ({})", b.id, b.label.clone().unwrap_or_default()));
+        }
+        let awards: Vec<&str> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a.id.as_str()).collect();
+        if !awards.is_empty() {
+            tail.push(format!("awards {}", awards.join(", ")));
+        }
+        if !tail.is_empty() {
+            out.push_str(&format!("  → {}\n", tail.join(" · ")));
+        }
+    }
+    out
+}
+
+/// A Markdown report: one table of units × criteria.
+pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
+    let mut out = String::new();
+    let title = prog.info.title.clone().unwrap_or_else(|| prog.info.id.clone());
+    out.push_str(&format!("# {title}\n\n"));
+    if let Some(i) = &prog.info.issuer {
+        out.push_str(&format!("{i}\n\n"));
+    }
+    let mut header = vec!["Đơn vị".to_string()];
+    header.extend(prog.criteria.iter().map(|c| c.id.clone()));
+    let scored = prog.scoring.is_some();
+    if scored {
+        header.push("Điểm".into());
+        header.push("Hạng".into());
+    }
+    if prog.rating.is_some() {
+        header.push("Xếp loại".into());
+    }
+    if !prog.awards.is_empty() {
+        header.push("Khen thưởng".into());
+    }
+    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
+    for (row, st) in ev.units() {
+        let mut cells = vec![row.name.clone().unwrap_or_else(|| row.id.clone()).replace('|', "\\|")];
+        cells.extend(st.criteria.iter().map(|r| status_mark(r.status()).to_string()));
+        if scored {
+            cells.push(st.score.map(fmt_dec).unwrap_or_default());
+            cells.push(st.rank.map(|r| r.to_string()).unwrap_or_default());
+        }
+        if prog.rating.is_some() {
+            cells.push(
+                st.rating
+                    .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
+                    .map(|b| b.label.clone().unwrap_or_else(|| b.id.clone()))
+                    .unwrap_or_default(),
+            );
+        }
+        if !prog.awards.is_empty() {
+            let a: Vec<String> = prog
+                .awards
+                .iter()
+                .zip(st.awards.iter())
+                .filter(|(_, g)| **g)
+                .map(|(a, _)| a.label.clone().unwrap_or_else(|| a.id.clone()))
+                .collect();
+            cells.push(a.join("; "));
+        }
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push_str("\n");
+    for c in &prog.criteria {
+        out.push_str(&format!("- `{}`: {}\n", c.id, c.label.clone().unwrap_or_default()));
+    }
+    out
+}

@@ -1,0 +1,182 @@
+//! Running the `test` blocks of criteria files.
+
+use crate::data::{self, Locale};
+use crate::diag::{codes, Diag, Span};
+use crate::eval::{self, UnitRow};
+use crate::ir::{GivenTarget, IExpr, Program, TestSpec, UnitAttr};
+use crate::value::{fmt_dec, Value};
+
+#[derive(Debug)]
+pub struct Failure {
+    pub span: Span,
+    pub expected: String,
+    pub actual: String,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub name: String,
+    pub span: Span,
+    pub expectations: usize,
+    pub failures: Vec<Failure>,
+    /// The test could not run (bad data).
+    pub errors: Vec<Diag>,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty() && self.errors.is_empty()
+    }
+}
+
+pub fn run(prog: &Program, locale: Locale) -> Vec<Outcome> {
+    prog.tests.iter().map(|t| run_one(prog, t, locale)).collect()
+}
+
+fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
+    let mut out = Outcome { name: t.name.clone(), span: t.span, expectations: t.expects.len(), failures: Vec::new(), errors: Vec::new() };
+    let mut rows: Vec<UnitRow> = Vec::new();
+    for (path, span) in &t.data {
+        match data::read_files(prog, std::slice::from_ref(path), locale, false) {
+            Ok(ds) => {
+                for mut e in ds.errors {
+                    e.span = Some(*span);
+                    out.errors.push(e);
+                }
+                rows.extend(ds.rows);
+            }
+            Err(data::Unreadable(msg)) => out.errors.push(Diag::error(codes::DATA, msg).at(*span)),
+        }
+    }
+    for g in &t.given {
+        let mut row = UnitRow { id: g.unit.clone(), values: vec![Value::Missing; prog.indicators.len()], ..Default::default() };
+        for (target, v) in &g.fields {
+            match target {
+                GivenTarget::Slot(s) => {
+                    if let Some(slot) = row.values.get_mut(*s) {
+                        *slot = v.clone();
+                    }
+                }
+                GivenTarget::Field(f) => {
+                    let text = match v {
+                        Value::Text(t) => Some(t.to_string()),
+                        _ => None,
+                    };
+                    match f {
+                        crate::ir::Field::Id => {}
+                        crate::ir::Field::Name => row.name = text,
+                        crate::ir::Field::Bloc => row.bloc = text,
+                        crate::ir::Field::Kind => row.kind = text,
+                        crate::ir::Field::Parent => row.parent = text,
+                    }
+                }
+                GivenTarget::Period => row.period = v.num().and_then(|n| i32::try_from(n.trunc()).ok()),
+                GivenTarget::Awards => {
+                    if let Value::Text(t) = v {
+                        row.awards = Some(t.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                    }
+                }
+            }
+        }
+        // A given row replaces a data row of the same unit.
+        rows.retain(|r| !(r.id == row.id && r.period == row.period));
+        rows.push(row);
+    }
+    if !out.errors.is_empty() {
+        return out;
+    }
+    let ev = match eval::evaluate(prog, rows) {
+        Ok(ev) => ev,
+        Err(es) => {
+            out.errors = es;
+            return out;
+        }
+    };
+    for x in &t.expects {
+        let v = eval::eval_after(prog, &ev, &x.expr);
+        if v != Value::Bool(true) {
+            let (expected, actual) = describe(prog, &ev, &x.expr, v);
+            out.failures.push(Failure { span: x.span, expected, actual });
+        }
+    }
+    out
+}
+
+fn show(prog: &Program, v: &Value) -> String {
+    match v {
+        Value::Missing => "missing".into(),
+        Value::Num(d) => fmt_dec(*d),
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Value::Text(t) => format!("\"{t}\""),
+        Value::Level(i) => format!("level #{i}").replace(&format!("level #{i}"), &prog_level(prog, *i)),
+        Value::Status(s) => s.as_str().into(),
+    }
+}
+
+fn prog_level(_prog: &Program, i: u32) -> String {
+    format!("level {i}")
+}
+
+fn unit_missing(ev: &eval::Evaluation, e: &IExpr) -> Option<String> {
+    match e {
+        IExpr::UnitAttr(u, _) | IExpr::Has(u, _) if ev.unit(u).is_none() => Some(u.clone()),
+        _ => None,
+    }
+}
+
+/// What was expected and what was found, in words.
+fn describe(prog: &Program, ev: &eval::Evaluation, e: &IExpr, v: Value) -> (String, String) {
+    let after = |x: &IExpr| eval::eval_after(prog, ev, x);
+    let rating_name = |x: &Value, attr_rating: bool| -> String {
+        match (x, attr_rating) {
+            (Value::Level(i), true) => prog
+                .rating
+                .as_ref()
+                .and_then(|r| r.branches.get(*i as usize))
+                .map(|b| b.id.clone())
+                .unwrap_or_else(|| show(prog, x)),
+            _ => show(prog, x),
+        }
+    };
+    match e {
+        IExpr::StatusCmp(eq, x, s) => {
+            if let Some(u) = unit_missing(ev, x) {
+                return (format!("unit `{u}` in the test's data"), "no such unit".into());
+            }
+            let got = after(x);
+            (format!("{}{}", if *eq { "" } else { "not " }, s.as_str()), show(prog, &got))
+        }
+        IExpr::Not(inner) => match inner.as_ref() {
+            IExpr::StatusCmp(eq, x, s) => {
+                let got = after(x);
+                (format!("{}{}", if *eq { "not " } else { "" }, s.as_str()), show(prog, &got))
+            }
+            IExpr::Has(u, a) => {
+                let id = prog.awards.get(*a).map(|x| x.id.clone()).unwrap_or_default();
+                (format!("`{u}` without `{id}`"), format!("`{u}` has `{id}`"))
+            }
+            _ => ("true".into(), show(prog, &v)),
+        },
+        IExpr::Cmp(op, l, r) => {
+            if let Some(u) = unit_missing(ev, l) {
+                return (format!("unit `{u}` in the test's data"), "no such unit".into());
+            }
+            let is_rating = matches!(l.as_ref(), IExpr::UnitAttr(_, UnitAttr::Rating));
+            let rv = after(r);
+            let lv = after(l);
+            (format!("{} {}", op.as_str(), rating_name(&rv, is_rating)), rating_name(&lv, is_rating))
+        }
+        IExpr::Has(u, a) => {
+            let id = prog.awards.get(*a).map(|x| x.id.clone()).unwrap_or_default();
+            match ev.unit(u) {
+                None => (format!("unit `{u}` in the test's data"), "no such unit".into()),
+                Some((_, st)) => {
+                    let got: Vec<&str> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a.id.as_str()).collect();
+                    (format!("`{u}` has `{id}`"), if got.is_empty() { "no awards".into() } else { format!("awards: {}", got.join(", ")) })
+                }
+            }
+        }
+        _ => ("true".into(), show(prog, &v)),
+    }
+}
