@@ -31,7 +31,11 @@ impl Span {
         Span { file, start, end }
     }
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -51,7 +55,11 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, name: impl Into<String>, path: Option<PathBuf>, text: &str) -> u32 {
-        self.files.push(SourceFile { name: name.into(), path, text: Arc::from(text) });
+        self.files.push(SourceFile {
+            name: name.into(),
+            path,
+            text: Arc::from(text),
+        });
         (self.files.len() - 1) as u32
     }
     pub fn get(&self, id: u32) -> Option<&SourceFile> {
@@ -59,7 +67,9 @@ impl SourceMap {
     }
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, file: u32, offset: usize) -> (usize, usize) {
-        let Some(f) = self.get(file) else { return (1, 1) };
+        let Some(f) = self.get(file) else {
+            return (1, 1);
+        };
         line_col(&f.text, offset)
     }
     pub fn snippet(&self, span: Span) -> &str {
@@ -139,7 +149,10 @@ impl Diag {
         }
     }
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diag { severity: Severity::Warning, ..Diag::error(code, message) }
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(code, message)
+        }
     }
     pub fn at(mut self, span: Span) -> Self {
         self.span = Some(span);

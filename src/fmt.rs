@@ -12,6 +12,7 @@ pub fn format_source(text: &str) -> String {
     let mut depth: usize = 0;
     let mut in_block_comment = false;
     let mut blank_run = 0;
+    let mut continues = false;
     for raw in text.lines() {
         let line = raw.trim_end();
         if in_block_comment {
@@ -33,7 +34,7 @@ pub fn format_source(text: &str) -> String {
         blank_run = 0;
         let leading_close = body.chars().take_while(|c| *c == '}' || *c == ')').count();
         let indent = depth.saturating_sub(leading_close);
-        let continuation = starts_with_operator(body);
+        let continuation = (starts_with_operator(body) || continues) && leading_close == 0;
         for _ in 0..indent {
             out.push_str("  ");
         }
@@ -45,6 +46,7 @@ pub fn format_source(text: &str) -> String {
         let ((opens, closes), (_, block)) = scan(body, false);
         depth = (depth + opens).saturating_sub(closes);
         in_block_comment = block;
+        continues = opens == 0 && ends_open(code_part(body));
     }
     while out.ends_with("\n\n") {
         out.pop();
@@ -55,8 +57,44 @@ pub fn format_source(text: &str) -> String {
     out
 }
 
+/// A line whose code ends with an operator, `,`, `=` or `:` continues on
+/// the next line (inside a group, a `,` separates children instead).
+fn ends_open(code: &str) -> bool {
+    let t = code.trim_end();
+    const ENDS: &[&str] = &["=", ":", "+", "-", "*", "/", "<", ">", "??", ".."];
+    const WORDS: &[&str] = &["and", "or", "not", "when"];
+    if ENDS.iter().any(|e| t.ends_with(e))
+        || WORDS
+            .iter()
+            .any(|w| t == *w || t.ends_with(&format!(" {w}")))
+    {
+        return true;
+    }
+    // A trailing comma continues a list (`basis "a",`), but not in a group.
+    t.ends_with(',') && !t.contains(':')
+}
+
+/// The line without a trailing `//` comment.
+fn code_part(line: &str) -> &str {
+    let b = line.as_bytes();
+    let mut in_str = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'/' if !in_str && b.get(i + 1) == Some(&b'/') => return &line[..i],
+            _ => {}
+        }
+        i += 1;
+    }
+    line
+}
+
 fn starts_with_operator(body: &str) -> bool {
-    const OPS: &[&str] = &["and ", "or ", "==", "!=", "<=", ">=", "<", ">", "..", "??", "+", "*"];
+    const OPS: &[&str] = &[
+        "and ", "or ", "==", "!=", "<=", ">=", "<", ">", "..", "??", "+", "*",
+    ];
     if body.starts_with("//") || body.starts_with("/*") {
         return false;
     }
@@ -124,7 +162,10 @@ mod tests {
     fn reindents_and_is_idempotent() {
         let src = "campaign x {\n      target t1: a >= 1 {\npoints 10\n   }\n\n\n\n  // note\n}\n";
         let once = format_source(src);
-        assert_eq!(once, "campaign x {\n  target t1: a >= 1 {\n    points 10\n  }\n\n  // note\n}\n");
+        assert_eq!(
+            once,
+            "campaign x {\n  target t1: a >= 1 {\n    points 10\n  }\n\n  // note\n}\n"
+        );
         assert_eq!(format_source(&once), once);
     }
 }

@@ -90,12 +90,28 @@ pub struct PointsSpec {
 #[derive(Debug, Clone)]
 pub enum TNode {
     /// `actual OP goal`, or the band `actual >= goal .. high`.
-    Compare { actual: IExpr, op: CmpOp, goal: IExpr, high: Option<IExpr>, ty: Type, display: Display },
+    Compare {
+        actual: IExpr,
+        op: CmpOp,
+        goal: IExpr,
+        high: Option<IExpr>,
+        ty: Type,
+        display: Display,
+    },
     /// `actual in lo .. hi`.
-    Interval { actual: IExpr, lo: IExpr, hi: IExpr, ty: Type, display: Display },
+    Interval {
+        actual: IExpr,
+        lo: IExpr,
+        hi: IExpr,
+        ty: Type,
+        display: Display,
+    },
     /// Any other condition.
     Cond(IExpr),
-    Group { kind: GroupKind, children: Vec<(Option<String>, TNode, Span)> },
+    Group {
+        kind: GroupKind,
+        children: Vec<(Option<String>, TNode, Span)>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -120,8 +136,15 @@ pub struct ChecklistSpec {
 
 #[derive(Debug, Clone)]
 pub enum AdjustSpec {
-    When { amount: Decimal, cond: IExpr },
-    Per { amount: Decimal, count: IExpr, max: Option<Decimal> },
+    When {
+        amount: Decimal,
+        cond: IExpr,
+    },
+    Per {
+        amount: Decimal,
+        count: IExpr,
+        max: Option<Decimal>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -291,7 +314,12 @@ pub enum IExpr {
     Or(Box<IExpr>, Box<IExpr>),
     Arith(Arith, Box<IExpr>, Box<IExpr>),
     /// date ± duration; `months` picks calendar arithmetic.
-    DateAdd { date: Box<IExpr>, dur: Box<IExpr>, months: bool, sub: bool },
+    DateAdd {
+        date: Box<IExpr>,
+        dur: Box<IExpr>,
+        months: bool,
+        sub: bool,
+    },
     DateDiff(Box<IExpr>, Box<IExpr>),
     Cmp(CmpOp, Box<IExpr>, Box<IExpr>),
     /// A comparison of statuses: `met` accepts `exceeded`.
@@ -303,7 +331,9 @@ pub enum IExpr {
     Call(Builtin, Vec<IExpr>),
     Score,
     Rank,
-    AllMet { criteria: bool },
+    AllMet {
+        criteria: bool,
+    },
     CountStatus(Status),
     StatusOf(usize),
     Awarded(usize),
@@ -312,7 +342,12 @@ pub enum IExpr {
     Previous(Box<IExpr>),
     At(Box<IExpr>, i32),
     Streak(Box<IExpr>),
-    Agg { kind: AggKind, descendants: bool, cond: Option<Box<IExpr>>, expr: Option<Box<IExpr>> },
+    Agg {
+        kind: AggKind,
+        descendants: bool,
+        cond: Option<Box<IExpr>>,
+        expr: Option<Box<IExpr>>,
+    },
     /// In tests: `unit.X`.
     UnitAttr(String, UnitAttr),
     /// In tests: `unit has award`.

@@ -1,14 +1,14 @@
 //! thidua: a rules language, checker and interpreter for the criteria of
 //! Vietnamese emulation campaigns (phong trào thi đua).
 
-pub mod diag;
-pub mod fmt;
-pub mod report;
-pub mod syntax;
-pub mod testing;
 pub mod check;
 pub mod data;
+pub mod diag;
 pub mod eval;
+pub mod fmt;
 pub mod ir;
+pub mod report;
 pub mod stdlib;
+pub mod syntax;
+pub mod testing;
 pub mod value;

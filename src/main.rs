@@ -6,7 +6,9 @@ mod cli;
 fn main() {
     // Deep but bounded recursion in the checker and evaluator gets a large
     // stack of its own, so hostile files end in diagnostics, not crashes.
-    let child = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(cli::run);
+    let child = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(cli::run);
     let code = match child {
         Ok(h) => h.join().unwrap_or(2),
         Err(_) => cli::run(),

@@ -30,11 +30,20 @@ impl Outcome {
 }
 
 pub fn run(prog: &Program, locale: Locale) -> Vec<Outcome> {
-    prog.tests.iter().map(|t| run_one(prog, t, locale)).collect()
+    prog.tests
+        .iter()
+        .map(|t| run_one(prog, t, locale))
+        .collect()
 }
 
 fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
-    let mut out = Outcome { name: t.name.clone(), span: t.span, expectations: t.expects.len(), failures: Vec::new(), errors: Vec::new() };
+    let mut out = Outcome {
+        name: t.name.clone(),
+        span: t.span,
+        expectations: t.expects.len(),
+        failures: Vec::new(),
+        errors: Vec::new(),
+    };
     let mut rows: Vec<UnitRow> = Vec::new();
     for (path, span) in &t.data {
         match data::read_files(prog, std::slice::from_ref(path), locale, false) {
@@ -49,7 +58,11 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
         }
     }
     for g in &t.given {
-        let mut row = UnitRow { id: g.unit.clone(), values: vec![Value::Missing; prog.indicators.len()], ..Default::default() };
+        let mut row = UnitRow {
+            id: g.unit.clone(),
+            values: vec![Value::Missing; prog.indicators.len()],
+            ..Default::default()
+        };
         for (target, v) in &g.fields {
             match target {
                 GivenTarget::Slot(s) => {
@@ -70,10 +83,17 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
                         crate::ir::Field::Parent => row.parent = text,
                     }
                 }
-                GivenTarget::Period => row.period = v.num().and_then(|n| i32::try_from(n.trunc()).ok()),
+                GivenTarget::Period => {
+                    row.period = v.num().and_then(|n| i32::try_from(n.trunc()).ok())
+                }
                 GivenTarget::Awards => {
                     if let Value::Text(t) = v {
-                        row.awards = Some(t.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                        row.awards = Some(
+                            t.split(';')
+                                .map(|s| s.trim().to_string())
+                                .filter(|s| !s.is_empty())
+                                .collect(),
+                        );
                     }
                 }
             }
@@ -96,7 +116,11 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
         let v = eval::eval_after(prog, &ev, &x.expr);
         if v != Value::Bool(true) {
             let (expected, actual) = describe(prog, &ev, &x.expr, v);
-            out.failures.push(Failure { span: x.span, expected, actual });
+            out.failures.push(Failure {
+                span: x.span,
+                expected,
+                actual,
+            });
         }
     }
     out
@@ -109,7 +133,9 @@ fn show(prog: &Program, v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => d.format("%Y-%m-%d").to_string(),
         Value::Text(t) => format!("\"{t}\""),
-        Value::Level(i) => format!("level #{i}").replace(&format!("level #{i}"), &prog_level(prog, *i)),
+        Value::Level(i) => {
+            format!("level #{i}").replace(&format!("level #{i}"), &prog_level(prog, *i))
+        }
         Value::Status(s) => s.as_str().into(),
     }
 }
@@ -142,38 +168,77 @@ fn describe(prog: &Program, ev: &eval::Evaluation, e: &IExpr, v: Value) -> (Stri
     match e {
         IExpr::StatusCmp(eq, x, s) => {
             if let Some(u) = unit_missing(ev, x) {
-                return (format!("unit `{u}` in the test's data"), "no such unit".into());
+                return (
+                    format!("unit `{u}` in the test's data"),
+                    "no such unit".into(),
+                );
             }
             let got = after(x);
-            (format!("{}{}", if *eq { "" } else { "not " }, s.as_str()), show(prog, &got))
+            (
+                format!("{}{}", if *eq { "" } else { "not " }, s.as_str()),
+                show(prog, &got),
+            )
         }
         IExpr::Not(inner) => match inner.as_ref() {
             IExpr::StatusCmp(eq, x, s) => {
                 let got = after(x);
-                (format!("{}{}", if *eq { "not " } else { "" }, s.as_str()), show(prog, &got))
+                (
+                    format!("{}{}", if *eq { "not " } else { "" }, s.as_str()),
+                    show(prog, &got),
+                )
             }
             IExpr::Has(u, a) => {
-                let id = prog.awards.get(*a).map(|x| x.id.clone()).unwrap_or_default();
+                let id = prog
+                    .awards
+                    .get(*a)
+                    .map(|x| x.id.clone())
+                    .unwrap_or_default();
                 (format!("`{u}` without `{id}`"), format!("`{u}` has `{id}`"))
             }
             _ => ("true".into(), show(prog, &v)),
         },
         IExpr::Cmp(op, l, r) => {
             if let Some(u) = unit_missing(ev, l) {
-                return (format!("unit `{u}` in the test's data"), "no such unit".into());
+                return (
+                    format!("unit `{u}` in the test's data"),
+                    "no such unit".into(),
+                );
             }
             let is_rating = matches!(l.as_ref(), IExpr::UnitAttr(_, UnitAttr::Rating));
             let rv = after(r);
             let lv = after(l);
-            (format!("{} {}", op.as_str(), rating_name(&rv, is_rating)), rating_name(&lv, is_rating))
+            (
+                format!("{} {}", op.as_str(), rating_name(&rv, is_rating)),
+                rating_name(&lv, is_rating),
+            )
         }
         IExpr::Has(u, a) => {
-            let id = prog.awards.get(*a).map(|x| x.id.clone()).unwrap_or_default();
+            let id = prog
+                .awards
+                .get(*a)
+                .map(|x| x.id.clone())
+                .unwrap_or_default();
             match ev.unit(u) {
-                None => (format!("unit `{u}` in the test's data"), "no such unit".into()),
+                None => (
+                    format!("unit `{u}` in the test's data"),
+                    "no such unit".into(),
+                ),
                 Some((_, st)) => {
-                    let got: Vec<&str> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a.id.as_str()).collect();
-                    (format!("`{u}` has `{id}`"), if got.is_empty() { "no awards".into() } else { format!("awards: {}", got.join(", ")) })
+                    let got: Vec<&str> = prog
+                        .awards
+                        .iter()
+                        .zip(st.awards.iter())
+                        .filter(|(_, g)| **g)
+                        .map(|(a, _)| a.id.as_str())
+                        .collect();
+                    (
+                        format!("`{u}` has `{id}`"),
+                        if got.is_empty() {
+                            "no awards".into()
+                        } else {
+                            format!("awards: {}", got.join(", "))
+                        },
+                    )
                 }
             }
         }

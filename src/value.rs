@@ -141,10 +141,16 @@ pub struct Display {
 
 impl Display {
     pub fn plain() -> Self {
-        Display { factor: Decimal::ONE, text: None }
+        Display {
+            factor: Decimal::ONE,
+            text: None,
+        }
     }
     pub fn percent() -> Self {
-        Display { factor: Decimal::new(1, 2), text: Some("%".into()) }
+        Display {
+            factor: Decimal::new(1, 2),
+            text: Some("%".into()),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use super::{Checker, RATING_SET};
 use crate::diag::{codes, nearest, Span};
 use crate::ir::*;
 use crate::syntax::ast::{self, Arg, BinOp, CmpOp, ExprKind, Literal};
-use crate::value::{Display, Dim, DurKind, Status, Type, Value};
+use crate::value::{Dim, Display, DurKind, Status, Type, Value};
 use rust_decimal::Decimal;
 
 /// Where an expression stands: what it may read.
@@ -20,13 +20,25 @@ pub struct Scope {
 
 impl Scope {
     pub fn unit() -> Self {
-        Scope { post: false, awards_before: Some(0), test: false }
+        Scope {
+            post: false,
+            awards_before: Some(0),
+            test: false,
+        }
     }
     pub fn post(order: Option<usize>) -> Self {
-        Scope { post: true, awards_before: Some(order.unwrap_or(0)), test: false }
+        Scope {
+            post: true,
+            awards_before: Some(order.unwrap_or(0)),
+            test: false,
+        }
     }
     pub fn test() -> Self {
-        Scope { post: true, awards_before: None, test: true }
+        Scope {
+            post: true,
+            awards_before: None,
+            test: true,
+        }
     }
 }
 
@@ -41,7 +53,10 @@ pub fn type_words(t: &Type, c: &Checker) -> String {
         Type::Date => "a date".into(),
         Type::Text => "text".into(),
         Type::Level(RATING_SET) => "a rating".into(),
-        Type::Level(i) => format!("a level of `{}`", c.levels.get(*i).map(|l| l.id.as_str()).unwrap_or("?")),
+        Type::Level(i) => format!(
+            "a level of `{}`",
+            c.levels.get(*i).map(|l| l.id.as_str()).unwrap_or("?")
+        ),
         Type::Status => "a status".into(),
         Type::Error => "an invalid value".into(),
     }
@@ -85,15 +100,25 @@ impl<'a> Checker<'a> {
             ExprKind::Paren(inner) => self.expr(inner, scope, hint),
             ExprKind::Lit(l) => self.literal(l, e.span),
             ExprKind::Name(n) => self.name(n, scope, hint),
-            ExprKind::Status(s) => (IExpr::Const(Value::Status(status_of(*s))), Type::Status, Display::plain()),
+            ExprKind::Status(s) => (
+                IExpr::Const(Value::Status(status_of(*s))),
+                Type::Status,
+                Display::plain(),
+            ),
             ExprKind::Neg(inner) => {
                 let (ie, t, d) = self.expr(inner, scope, None);
                 match t {
-                    Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) | Type::Error => {
-                        (IExpr::Neg(Box::new(ie)), t, d)
-                    }
+                    Type::Number
+                    | Type::Percent
+                    | Type::Quantity(_)
+                    | Type::Duration(_)
+                    | Type::Error => (IExpr::Neg(Box::new(ie)), t, d),
                     other => {
-                        self.err(codes::TYPE_MISMATCH, e.span, format!("cannot negate {}", type_words(&other, self)));
+                        self.err(
+                            codes::TYPE_MISMATCH,
+                            e.span,
+                            format!("cannot negate {}", type_words(&other, self)),
+                        );
                         err_typed()
                     }
                 }
@@ -118,36 +143,63 @@ impl<'a> Checker<'a> {
                     if t == Type::Status {
                         return self.status_cmp(*op, l, r, e.span);
                     }
-                    (IExpr::Cmp(*op, Box::new(l), Box::new(r)), Type::Bool, Display::plain())
+                    (
+                        IExpr::Cmp(*op, Box::new(l), Box::new(r)),
+                        Type::Bool,
+                        Display::plain(),
+                    )
                 }
                 None => err_typed(),
             },
             ExprKind::Band(x, lo, hi) => match self.band(x, lo, hi, e.span, scope) {
                 Some((x, lo, _hi, _, _)) => {
                     // As a plain condition, a band is met from its floor.
-                    (IExpr::Cmp(CmpOp::Ge, Box::new(x), Box::new(lo)), Type::Bool, Display::plain())
+                    (
+                        IExpr::Cmp(CmpOp::Ge, Box::new(x), Box::new(lo)),
+                        Type::Bool,
+                        Display::plain(),
+                    )
                 }
                 None => err_typed(),
             },
             ExprKind::In(x, lo, hi) => match self.band(x, lo, hi, e.span, scope) {
-                Some((x, lo, hi, _, _)) => (IExpr::InRange(Box::new(x), Box::new(lo), Box::new(hi)), Type::Bool, Display::plain()),
+                Some((x, lo, hi, _, _)) => (
+                    IExpr::InRange(Box::new(x), Box::new(lo), Box::new(hi)),
+                    Type::Bool,
+                    Display::plain(),
+                ),
                 None => err_typed(),
             },
             ExprKind::Is(inner, negated, st) => {
                 let (ie, t, _) = self.expr(inner, scope, None);
                 if t != Type::Status && t != Type::Error {
-                    self.err(codes::TYPE_MISMATCH, inner.span, format!("`is` needs a criterion's status, found {}", type_words(&t, self)))
-                        .help = Some("write `unit.criterion is met`".into());
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        inner.span,
+                        format!(
+                            "`is` needs a criterion's status, found {}",
+                            type_words(&t, self)
+                        ),
+                    )
+                    .help = Some("write `unit.criterion is met`".into());
                 }
                 let cmp = IExpr::StatusCmp(true, Box::new(ie), status_of(*st));
-                let out = if *negated { IExpr::Not(Box::new(cmp)) } else { cmp };
+                let out = if *negated {
+                    IExpr::Not(Box::new(cmp))
+                } else {
+                    cmp
+                };
                 (out, Type::Bool, Display::plain())
             }
             ExprKind::Has(unit, award) => {
                 let uname = match &unit.kind {
                     ExprKind::Name(n) if n.parts.len() == 1 && scope.test => n.dotted(),
                     _ => {
-                        self.err(codes::TYPE_MISMATCH, unit.span, "`has` reads a unit's awards in a test: `unit has award`");
+                        self.err(
+                            codes::TYPE_MISMATCH,
+                            unit.span,
+                            "`has` reads a unit's awards in a test: `unit has award`",
+                        );
                         return err_typed();
                     }
                 };
@@ -160,8 +212,18 @@ impl<'a> Checker<'a> {
                 let (ia, ta, da) = self.expr(a, scope, hint);
                 let (ib, tb, _) = self.expr(b, scope, Some(&ta));
                 if !self.same_kind(&ta, &tb) {
-                    let d = self.err(codes::TYPE_MISMATCH, e.span, format!("`??` joins {} with {}", type_words(&ta, self), type_words(&tb, self)));
-                    d.help = Some("the default after `??` must have the type of the value before it".into());
+                    let d = self.err(
+                        codes::TYPE_MISMATCH,
+                        e.span,
+                        format!(
+                            "`??` joins {} with {}",
+                            type_words(&ta, self),
+                            type_words(&tb, self)
+                        ),
+                    );
+                    d.help = Some(
+                        "the default after `??` must have the type of the value before it".into(),
+                    );
                     return err_typed();
                 }
                 (IExpr::Coalesce(Box::new(ia), Box::new(ib)), ta, da)
@@ -171,17 +233,35 @@ impl<'a> Checker<'a> {
                 let (ia, ta, da) = self.expr(a, scope, hint);
                 let (ib, tb, _) = self.expr(b, scope, Some(&ta));
                 if !self.same_kind(&ta, &tb) {
-                    self.err(codes::TYPE_MISMATCH, e.span, format!("the branches of `if` are {} and {}", type_words(&ta, self), type_words(&tb, self)));
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        e.span,
+                        format!(
+                            "the branches of `if` are {} and {}",
+                            type_words(&ta, self),
+                            type_words(&tb, self)
+                        ),
+                    );
                     return err_typed();
                 }
                 (IExpr::If(Box::new(ic), Box::new(ia), Box::new(ib)), ta, da)
             }
             ExprKind::AllMet { criteria } => {
                 if !scope.post {
-                    self.err(codes::INVALID, e.span, "`all targets met` is read in ratings, awards and tests")
-                        .help = Some("a criterion cannot depend on the other criteria".into());
+                    self.err(
+                        codes::INVALID,
+                        e.span,
+                        "`all targets met` is read in ratings, awards and tests",
+                    )
+                    .help = Some("a criterion cannot depend on the other criteria".into());
                 }
-                (IExpr::AllMet { criteria: *criteria }, Type::Bool, Display::plain())
+                (
+                    IExpr::AllMet {
+                        criteria: *criteria,
+                    },
+                    Type::Bool,
+                    Display::plain(),
+                )
             }
             ExprKind::At(inner, year, _) => {
                 self.uses_history = true;
@@ -197,15 +277,31 @@ impl<'a> Checker<'a> {
             (_, IExpr::Const(Value::Status(s))) => (l.clone(), *s),
             (IExpr::Const(Value::Status(s)), _) => (r.clone(), *s),
             _ => {
-                self.err(codes::TYPE_MISMATCH, span, "compare a status with a status word: `status(t1) == met`");
+                self.err(
+                    codes::TYPE_MISMATCH,
+                    span,
+                    "compare a status with a status word: `status(t1) == met`",
+                );
                 return err_typed();
             }
         };
         match op {
-            CmpOp::Eq => (IExpr::StatusCmp(true, Box::new(x), st), Type::Bool, Display::plain()),
-            CmpOp::Ne => (IExpr::StatusCmp(false, Box::new(x), st), Type::Bool, Display::plain()),
+            CmpOp::Eq => (
+                IExpr::StatusCmp(true, Box::new(x), st),
+                Type::Bool,
+                Display::plain(),
+            ),
+            CmpOp::Ne => (
+                IExpr::StatusCmp(false, Box::new(x), st),
+                Type::Bool,
+                Display::plain(),
+            ),
             _ => {
-                self.err(codes::TYPE_MISMATCH, span, "statuses compare only with `==` and `!=`");
+                self.err(
+                    codes::TYPE_MISMATCH,
+                    span,
+                    "statuses compare only with `==` and `!=`",
+                );
                 err_typed()
             }
         }
@@ -226,7 +322,11 @@ impl<'a> Checker<'a> {
                 self.thousands(text, span);
                 (IExpr::Const(Value::Num(*n)), Type::Number, Display::plain())
             }
-            Literal::Percent(n, _) => (IExpr::Const(Value::Num(*n)), Type::Percent, Display::percent()),
+            Literal::Percent(n, _) => (
+                IExpr::Const(Value::Num(*n)),
+                Type::Percent,
+                Display::percent(),
+            ),
             Literal::Quantity(q) => {
                 self.thousands(&q.text, span);
                 match self.resolve_unit(&q.scale, &q.unit) {
@@ -244,7 +344,11 @@ impl<'a> Checker<'a> {
                 Some(x) => (IExpr::DateLit(x), Type::Date, Display::plain()),
                 None => err_typed(),
             },
-            Literal::String(s) => (IExpr::Const(Value::Text(s.as_str().into())), Type::Text, Display::plain()),
+            Literal::String(s) => (
+                IExpr::Const(Value::Text(s.as_str().into())),
+                Type::Text,
+                Display::plain(),
+            ),
             Literal::Bool(b) => (IExpr::Const(Value::Bool(*b)), Type::Bool, Display::plain()),
         }
     }
@@ -252,7 +356,13 @@ impl<'a> Checker<'a> {
     /// `16.068 tỷ đồng`: a Vietnamese thousands dot read as a decimal point.
     fn thousands(&mut self, text: &str, span: Span) {
         if let Some((int, frac)) = text.split_once('.') {
-            if frac.len() == 3 && !int.is_empty() && int.len() <= 3 && !frac.contains('_') && !int.contains('_') && int != "0" {
+            if frac.len() == 3
+                && !int.is_empty()
+                && int.len() <= 3
+                && !frac.contains('_')
+                && !int.contains('_')
+                && int != "0"
+            {
                 let fixed = format!("{int}_{frac}");
                 self.warn(codes::AMBIGUOUS_THOUSANDS, span, format!("`{text}` reads as {int} point {frac}"))
                     .help = Some(format!("Vietnamese writes `.` between thousands: if you mean {int} thousand {frac}, write `{fixed}`; otherwise write `{text}0`"));
@@ -264,7 +374,11 @@ impl<'a> Checker<'a> {
         let mut cands: Vec<String> = Vec::new();
         cands.extend(self.indicators.iter().map(|i| i.id.clone()));
         cands.extend(self.lets_names());
-        cands.extend(["id", "name", "bloc", "kind", "parent"].iter().map(|s| s.to_string()));
+        cands.extend(
+            ["id", "name", "bloc", "kind", "parent"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
         if scope.post {
             cands.extend(["score", "rank", "rating"].iter().map(|s| s.to_string()));
             cands.extend(self.rating_branches.iter().cloned());
@@ -288,20 +402,48 @@ impl<'a> Checker<'a> {
         if n.parts.len() >= 2 && scope.test {
             let unit = n.parts[0].name.clone();
             let rest: Vec<ast::Ident> = n.parts[1..].to_vec();
-            let rest_name = ast::Name { parts: rest.clone(), span: n.span };
+            let rest_name = ast::Name {
+                parts: rest.clone(),
+                span: n.span,
+            };
             let attr_name = rest_name.dotted();
             if rest.len() == 1 {
                 if let Some(&ci) = self.criteria_names.get(&attr_name) {
-                    return (IExpr::UnitAttr(unit, UnitAttr::Status(ci)), Type::Status, Display::plain());
+                    return (
+                        IExpr::UnitAttr(unit, UnitAttr::Status(ci)),
+                        Type::Status,
+                        Display::plain(),
+                    );
                 }
                 match attr_name.as_str() {
-                    "score" => return (IExpr::UnitAttr(unit, UnitAttr::Score), Type::Number, Display::plain()),
-                    "rank" => return (IExpr::UnitAttr(unit, UnitAttr::Rank), Type::Number, Display::plain()),
-                    "rating" => return (IExpr::UnitAttr(unit, UnitAttr::Rating), Type::Level(RATING_SET), Display::plain()),
+                    "score" => {
+                        return (
+                            IExpr::UnitAttr(unit, UnitAttr::Score),
+                            Type::Number,
+                            Display::plain(),
+                        )
+                    }
+                    "rank" => {
+                        return (
+                            IExpr::UnitAttr(unit, UnitAttr::Rank),
+                            Type::Number,
+                            Display::plain(),
+                        )
+                    }
+                    "rating" => {
+                        return (
+                            IExpr::UnitAttr(unit, UnitAttr::Rating),
+                            Type::Level(RATING_SET),
+                            Display::plain(),
+                        )
+                    }
                     _ => {}
                 }
             }
-            let inner = Scope { test: false, ..scope.clone() };
+            let inner = Scope {
+                test: false,
+                ..scope.clone()
+            };
             let (ie, t, d) = self.name(&rest_name, &inner, hint);
             return (IExpr::UnitAttr(unit, UnitAttr::Expr(Box::new(ie))), t, d);
         }
@@ -322,7 +464,11 @@ impl<'a> Checker<'a> {
                     "score" => return (IExpr::Score, Type::Number, Display::plain()),
                     "rank" => return (IExpr::Rank, Type::Number, Display::plain()),
                     "rating" if !self.rating_branches.is_empty() => {
-                        return (IExpr::RatingIs(usize::MAX), Type::Level(RATING_SET), Display::plain())
+                        return (
+                            IExpr::RatingIs(usize::MAX),
+                            Type::Level(RATING_SET),
+                            Display::plain(),
+                        )
                     }
                     _ => {}
                 }
@@ -330,7 +476,11 @@ impl<'a> Checker<'a> {
             let want_rating = matches!(hint, Some(Type::Level(RATING_SET)));
             if want_rating {
                 if let Some(i) = self.rating_branches.iter().position(|b| b == name) {
-                    return (IExpr::Const(Value::Level(i as u32)), Type::Level(RATING_SET), Display::plain());
+                    return (
+                        IExpr::Const(Value::Level(i as u32)),
+                        Type::Level(RATING_SET),
+                        Display::plain(),
+                    );
                 }
             }
             let set = match hint {
@@ -338,10 +488,18 @@ impl<'a> Checker<'a> {
                 _ => None,
             };
             if let Some((s, i)) = self.level_value(name, set) {
-                return (IExpr::Const(Value::Level(i)), Type::Level(s), Display::plain());
+                return (
+                    IExpr::Const(Value::Level(i)),
+                    Type::Level(s),
+                    Display::plain(),
+                );
             }
             if let Some(i) = self.rating_branches.iter().position(|b| b == name) {
-                return (IExpr::Const(Value::Level(i as u32)), Type::Level(RATING_SET), Display::plain());
+                return (
+                    IExpr::Const(Value::Level(i as u32)),
+                    Type::Level(RATING_SET),
+                    Display::plain(),
+                );
             }
             self.unknown(name, n.span, scope);
             return err_typed();
@@ -360,7 +518,14 @@ impl<'a> Checker<'a> {
         err_typed()
     }
 
-    fn binary(&mut self, op: BinOp, a: &ast::Expr, b: &ast::Expr, span: Span, scope: &Scope) -> Typed {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+        scope: &Scope,
+    ) -> Typed {
         let (ia, ta, da) = self.expr(a, scope, None);
         let (ib, tb, db) = self.expr(b, scope, None);
         if ta == Type::Error || tb == Type::Error {
@@ -374,9 +539,15 @@ impl<'a> Checker<'a> {
                 BinOp::Mul => "*",
                 BinOp::Div => "/",
             };
-            let msg = format!("cannot compute {} {sym} {}", type_words(&ta, c), type_words(&tb, c));
+            let msg = format!(
+                "cannot compute {} {sym} {}",
+                type_words(&ta, c),
+                type_words(&tb, c)
+            );
             let code = match (&ta, &tb) {
-                (Type::Quantity(_), Type::Quantity(_)) | (Type::Quantity(_), Type::Number) | (Type::Number, Type::Quantity(_)) => codes::UNIT_MISMATCH,
+                (Type::Quantity(_), Type::Quantity(_))
+                | (Type::Quantity(_), Type::Number)
+                | (Type::Number, Type::Quantity(_)) => codes::UNIT_MISMATCH,
                 (Type::Duration(_), Type::Duration(_)) => codes::UNIT_MISMATCH,
                 _ => codes::TYPE_MISMATCH,
             };
@@ -386,38 +557,69 @@ impl<'a> Checker<'a> {
         };
         match op {
             BinOp::Add | BinOp::Sub => {
-                let o = if op == BinOp::Add { Arith::Add } else { Arith::Sub };
+                let o = if op == BinOp::Add {
+                    Arith::Add
+                } else {
+                    Arith::Sub
+                };
                 match (&ta, &tb) {
                     (Type::Number | Type::Percent, Type::Number | Type::Percent) => {
-                        let t = if ta == Type::Percent || tb == Type::Percent { Type::Percent } else { Type::Number };
-                        let d = if t == Type::Percent { Display::percent() } else { Display::plain() };
+                        let t = if ta == Type::Percent || tb == Type::Percent {
+                            Type::Percent
+                        } else {
+                            Type::Number
+                        };
+                        let d = if t == Type::Percent {
+                            Display::percent()
+                        } else {
+                            Display::plain()
+                        };
                         (arith(o, ia, ib), t, d)
                     }
-                    (Type::Quantity(x), Type::Quantity(y)) if x == y => (arith(o, ia, ib), ta.clone(), da),
-                    (Type::Duration(x), Type::Duration(y)) if x == y => (arith(o, ia, ib), ta.clone(), da),
+                    (Type::Quantity(x), Type::Quantity(y)) if x == y => {
+                        (arith(o, ia, ib), ta.clone(), da)
+                    }
+                    (Type::Duration(x), Type::Duration(y)) if x == y => {
+                        (arith(o, ia, ib), ta.clone(), da)
+                    }
                     (Type::Date, Type::Duration(k)) => (
-                        IExpr::DateAdd { date: Box::new(ia), dur: Box::new(ib), months: *k == DurKind::Months, sub: op == BinOp::Sub },
+                        IExpr::DateAdd {
+                            date: Box::new(ia),
+                            dur: Box::new(ib),
+                            months: *k == DurKind::Months,
+                            sub: op == BinOp::Sub,
+                        },
                         Type::Date,
                         Display::plain(),
                     ),
                     (Type::Duration(k), Type::Date) if op == BinOp::Add => (
-                        IExpr::DateAdd { date: Box::new(ib), dur: Box::new(ia), months: *k == DurKind::Months, sub: false },
+                        IExpr::DateAdd {
+                            date: Box::new(ib),
+                            dur: Box::new(ia),
+                            months: *k == DurKind::Months,
+                            sub: false,
+                        },
                         Type::Date,
                         Display::plain(),
                     ),
                     (Type::Date, Type::Date) if op == BinOp::Sub => (
                         IExpr::DateDiff(Box::new(ia), Box::new(ib)),
                         Type::Duration(DurKind::Days),
-                        Display { factor: Decimal::ONE, text: Some("days".into()) },
+                        Display {
+                            factor: Decimal::ONE,
+                            text: Some("days".into()),
+                        },
                     ),
                     (Type::Quantity(_), Type::Number) => {
                         let unit = da.text.clone().unwrap_or_default();
-                        let help = is_bare_number(b).map(|n| format!("write `{} {unit}`", crate::value::fmt_dec(n)));
+                        let help = is_bare_number(b)
+                            .map(|n| format!("write `{} {unit}`", crate::value::fmt_dec(n)));
                         bad(self, help)
                     }
                     (Type::Number, Type::Quantity(_)) => {
                         let unit = db.text.clone().unwrap_or_default();
-                        let help = is_bare_number(a).map(|n| format!("write `{} {unit}`", crate::value::fmt_dec(n)));
+                        let help = is_bare_number(a)
+                            .map(|n| format!("write `{} {unit}`", crate::value::fmt_dec(n)));
                         bad(self, help)
                     }
                     _ => bad(self, None),
@@ -425,23 +627,72 @@ impl<'a> Checker<'a> {
             }
             BinOp::Mul => match (&ta, &tb) {
                 (Type::Number | Type::Percent, Type::Number | Type::Percent) => {
-                    let t = if ta == Type::Percent && tb == Type::Percent { Type::Percent } else { Type::Number };
-                    let d = if t == Type::Percent { Display::percent() } else { Display::plain() };
+                    let t = if ta == Type::Percent && tb == Type::Percent {
+                        Type::Percent
+                    } else {
+                        Type::Number
+                    };
+                    let d = if t == Type::Percent {
+                        Display::percent()
+                    } else {
+                        Display::plain()
+                    };
                     (arith(Arith::Mul, ia, ib), t, d)
                 }
-                (Type::Number | Type::Percent, Type::Quantity(_) | Type::Duration(_)) => (arith(Arith::Mul, ia, ib), tb.clone(), db),
-                (Type::Quantity(_) | Type::Duration(_), Type::Number | Type::Percent) => (arith(Arith::Mul, ia, ib), ta.clone(), da),
-                _ => bad(self, Some("multiply a quantity only by a number or a percent".into())),
+                (Type::Number | Type::Percent, Type::Quantity(_) | Type::Duration(_)) => {
+                    (arith(Arith::Mul, ia, ib), tb.clone(), db)
+                }
+                (Type::Quantity(_) | Type::Duration(_), Type::Number | Type::Percent) => {
+                    (arith(Arith::Mul, ia, ib), ta.clone(), da)
+                }
+                _ => bad(
+                    self,
+                    Some("multiply a quantity only by a number or a percent".into()),
+                ),
             },
             BinOp::Div => match (&ta, &tb) {
-                (Type::Number | Type::Percent, Type::Number | Type::Percent) => (arith(Arith::Div, ia, ib), Type::Number, Display::plain()),
-                (Type::Quantity(_) | Type::Duration(_), Type::Number | Type::Percent) => (arith(Arith::Div, ia, ib), ta.clone(), da),
-                (Type::Quantity(x), Type::Quantity(y)) if x == y => (arith(Arith::Div, ia, ib), Type::Number, Display::plain()),
-                (Type::Duration(x), Type::Duration(y)) if x == y => (arith(Arith::Div, ia, ib), Type::Number, Display::plain()),
+                (Type::Number | Type::Percent, Type::Number | Type::Percent) => {
+                    (arith(Arith::Div, ia, ib), Type::Number, Display::plain())
+                }
+                (Type::Quantity(_) | Type::Duration(_), Type::Number | Type::Percent) => {
+                    (arith(Arith::Div, ia, ib), ta.clone(), da)
+                }
+                (Type::Quantity(x), Type::Quantity(y)) if x == y => {
+                    (arith(Arith::Div, ia, ib), Type::Number, Display::plain())
+                }
+                (Type::Duration(x), Type::Duration(y)) if x == y => {
+                    (arith(Arith::Div, ia, ib), Type::Number, Display::plain())
+                }
                 (Type::Quantity(x), Type::Quantity(y)) if x.den.is_none() && y.den.is_none() => {
-                    let dim = Dim { num: x.num, den: Some(y.num) };
-                    let text = format!("{}/{}", dim_words(&Dim { num: x.num, den: None }, self), dim_words(&Dim { num: y.num, den: None }, self));
-                    (arith(Arith::Div, ia, ib), Type::Quantity(dim), Display { factor: Decimal::ONE, text: Some(text) })
+                    let dim = Dim {
+                        num: x.num,
+                        den: Some(y.num),
+                    };
+                    let text = format!(
+                        "{}/{}",
+                        dim_words(
+                            &Dim {
+                                num: x.num,
+                                den: None
+                            },
+                            self
+                        ),
+                        dim_words(
+                            &Dim {
+                                num: y.num,
+                                den: None
+                            },
+                            self
+                        )
+                    );
+                    (
+                        arith(Arith::Div, ia, ib),
+                        Type::Quantity(dim),
+                        Display {
+                            factor: Decimal::ONE,
+                            text: Some(text),
+                        },
+                    )
                 }
                 _ => bad(self, None),
             },
@@ -471,35 +722,75 @@ impl<'a> Checker<'a> {
         }
         self.compatible(&tl, &tr, l, r, span)?;
         if matches!(tl, Type::Bool | Type::Text) && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
-            self.err(codes::TYPE_MISMATCH, span, format!("{} compares only with `==` and `!=`", type_words(&tl, self)));
+            self.err(
+                codes::TYPE_MISMATCH,
+                span,
+                format!("{} compares only with `==` and `!=`", type_words(&tl, self)),
+            );
             return None;
         }
         Some((il, ir, tl, dl))
     }
 
-    fn compatible(&mut self, tl: &Type, tr: &Type, l: &ast::Expr, r: &ast::Expr, span: Span) -> Option<()> {
+    fn compatible(
+        &mut self,
+        tl: &Type,
+        tr: &Type,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+    ) -> Option<()> {
         match (tl, tr) {
             (Type::Percent, Type::Number) | (Type::Number, Type::Percent) => {
                 let (bare, pct_side) = if *tl == Type::Percent { (r, l) } else { (l, r) };
                 let _ = pct_side;
                 if let Some(n) = is_bare_number(bare) {
                     if n.abs() > Decimal::ONE {
-                        self.warn(codes::PERCENT_BARE_NUMBER, bare.span, format!("a percent compared with the bare number {}", crate::value::fmt_dec(n)))
-                            .help = Some(format!("did you mean {}%?", crate::value::fmt_dec(n)));
+                        self.warn(
+                            codes::PERCENT_BARE_NUMBER,
+                            bare.span,
+                            format!(
+                                "a percent compared with the bare number {}",
+                                crate::value::fmt_dec(n)
+                            ),
+                        )
+                        .help = Some(format!("did you mean {}%?", crate::value::fmt_dec(n)));
                     }
                 }
                 Some(())
             }
             (Type::Quantity(a), Type::Quantity(b)) if a != b => {
-                self.err(codes::UNIT_MISMATCH, span, format!("cannot compare {} with {}", type_words(tl, self), type_words(tr, self)))
-                    .help = Some("these units measure different things and never convert".into());
+                self.err(
+                    codes::UNIT_MISMATCH,
+                    span,
+                    format!(
+                        "cannot compare {} with {}",
+                        type_words(tl, self),
+                        type_words(tr, self)
+                    ),
+                )
+                .help = Some("these units measure different things and never convert".into());
                 None
             }
             (Type::Quantity(_), Type::Number) | (Type::Number, Type::Quantity(_)) => {
-                let (bare, q) = if matches!(tl, Type::Number) { (l, tr) } else { (r, tl) };
-                let unit = if let Type::Quantity(d) = q { dim_words(d, self) } else { String::new() };
-                let shown = self.display_text_of(if matches!(tl, Type::Number) { r } else { l }).unwrap_or(unit.clone());
-                let d = self.err(codes::UNIT_MISMATCH, bare.span, format!("a quantity in `{unit}` compared with a bare number"));
+                let (bare, q) = if matches!(tl, Type::Number) {
+                    (l, tr)
+                } else {
+                    (r, tl)
+                };
+                let unit = if let Type::Quantity(d) = q {
+                    dim_words(d, self)
+                } else {
+                    String::new()
+                };
+                let shown = self
+                    .display_text_of(if matches!(tl, Type::Number) { r } else { l })
+                    .unwrap_or(unit.clone());
+                let d = self.err(
+                    codes::UNIT_MISMATCH,
+                    bare.span,
+                    format!("a quantity in `{unit}` compared with a bare number"),
+                );
                 d.help = Some(match is_bare_number(bare) {
                     Some(n) => format!("write `{} {shown}`", crate::value::fmt_dec(n)),
                     None => format!("give the number its unit, e.g. `… {shown}`"),
@@ -507,18 +798,25 @@ impl<'a> Checker<'a> {
                 None
             }
             (Type::Duration(a), Type::Duration(b)) if a != b => {
-                self.err(codes::UNIT_MISMATCH, span, "durations in days or weeks do not compare with durations in months or years")
-                    .help = Some("write both in days, or both in months".into());
+                self.err(
+                    codes::UNIT_MISMATCH,
+                    span,
+                    "durations in days or weeks do not compare with durations in months or years",
+                )
+                .help = Some("write both in days, or both in months".into());
                 None
             }
             _ if self.same_kind(tl, tr) => Some(()),
             _ => {
-                let code = if matches!((tl, tr), (Type::Quantity(_), _) | (_, Type::Quantity(_))) && false {
-                    codes::UNIT_MISMATCH
-                } else {
-                    codes::TYPE_MISMATCH
-                };
-                self.err(code, span, format!("cannot compare {} with {}", type_words(tl, self), type_words(tr, self)));
+                self.err(
+                    codes::TYPE_MISMATCH,
+                    span,
+                    format!(
+                        "cannot compare {} with {}",
+                        type_words(tl, self),
+                        type_words(tr, self)
+                    ),
+                );
                 None
             }
         }
@@ -562,7 +860,14 @@ impl<'a> Checker<'a> {
         self.compatible(&tx, &tlo, x, lo, span)?;
         self.compatible(&tx, &thi, x, hi, span)?;
         if matches!(tx, Type::Bool | Type::Text | Type::Status) {
-            self.err(codes::TYPE_MISMATCH, span, format!("a range needs ordered values, found {}", type_words(&tx, self)));
+            self.err(
+                codes::TYPE_MISMATCH,
+                span,
+                format!(
+                    "a range needs ordered values, found {}",
+                    type_words(&tx, self)
+                ),
+            );
             return None;
         }
         Some((ix, ilo, ihi, tx, dx))
@@ -571,13 +876,27 @@ impl<'a> Checker<'a> {
     fn call(&mut self, f: &ast::Ident, args: &[Arg], span: Span, scope: &Scope) -> Typed {
         let name = f.name.as_str();
         let members = args.iter().find_map(|a| match a {
-            Arg::Members { descendants, cond, span } => Some((*descendants, cond.clone(), *span)),
+            Arg::Members {
+                descendants,
+                cond,
+                span,
+            } => Some((*descendants, cond.clone(), *span)),
             _ => None,
         });
-        let exprs: Vec<&ast::Expr> = args.iter().filter_map(|a| if let Arg::Expr(e) = a { Some(e) } else { None }).collect();
+        let exprs: Vec<&ast::Expr> = args
+            .iter()
+            .filter_map(|a| if let Arg::Expr(e) = a { Some(e) } else { None })
+            .collect();
         let arity = |c: &mut Checker, n: usize| -> bool {
             if exprs.len() != n || members.is_some() {
-                c.err(codes::TYPE_MISMATCH, span, format!("`{name}` takes {n} argument{}", if n == 1 { "" } else { "s" }));
+                c.err(
+                    codes::TYPE_MISMATCH,
+                    span,
+                    format!(
+                        "`{name}` takes {n} argument{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                );
                 false
             } else {
                 true
@@ -594,41 +913,101 @@ impl<'a> Checker<'a> {
                 "min" => AggKind::Min,
                 "max" => AggKind::Max,
                 _ => {
-                    self.err(codes::UNKNOWN_NAME, f.span, format!("`{name}` does not take `members`")).help =
-                        Some("the aggregates are count, share, sum, avg, min and max".into());
+                    self.err(
+                        codes::UNKNOWN_NAME,
+                        f.span,
+                        format!("`{name}` does not take `members`"),
+                    )
+                    .help = Some("the aggregates are count, share, sum, avg, min and max".into());
                     return err_typed();
                 }
             };
             let inner_scope = scope.clone();
             let cond = cond.map(|c| Box::new(self.cond(&c, &inner_scope)));
-            let needs_value = matches!(kind, AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max);
+            let needs_value = matches!(
+                kind,
+                AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max
+            );
             if matches!(kind, AggKind::Share) && cond.is_none() {
-                self.err(codes::INVALID, span, "`share(members …)` needs `where` and a condition");
+                self.err(
+                    codes::INVALID,
+                    span,
+                    "`share(members …)` needs `where` and a condition",
+                );
                 return err_typed();
             }
             if needs_value {
                 if exprs.len() != 1 {
-                    self.err(codes::TYPE_MISMATCH, span, format!("`{name}(members, x)` takes the value to aggregate"));
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        span,
+                        format!("`{name}(members, x)` takes the value to aggregate"),
+                    );
                     return err_typed();
                 }
                 let (ie, t, d) = self.expr(exprs[0], scope, None);
-                if !matches!(t, Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) | Type::Error) {
-                    self.err(codes::TYPE_MISMATCH, exprs[0].span, format!("cannot aggregate {}", type_words(&t, self)));
+                if !matches!(
+                    t,
+                    Type::Number
+                        | Type::Percent
+                        | Type::Quantity(_)
+                        | Type::Duration(_)
+                        | Type::Error
+                ) {
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        exprs[0].span,
+                        format!("cannot aggregate {}", type_words(&t, self)),
+                    );
                 }
-                return (IExpr::Agg { kind, descendants, cond, expr: Some(Box::new(ie)) }, t, d);
+                return (
+                    IExpr::Agg {
+                        kind,
+                        descendants,
+                        cond,
+                        expr: Some(Box::new(ie)),
+                    },
+                    t,
+                    d,
+                );
             }
-            let (t, d) = if kind == AggKind::Share { (Type::Percent, Display::percent()) } else { (Type::Number, Display::plain()) };
-            return (IExpr::Agg { kind, descendants, cond, expr: None }, t, d);
+            let (t, d) = if kind == AggKind::Share {
+                (Type::Percent, Display::percent())
+            } else {
+                (Type::Number, Display::plain())
+            };
+            return (
+                IExpr::Agg {
+                    kind,
+                    descendants,
+                    cond,
+                    expr: None,
+                },
+                t,
+                d,
+            );
         }
         match name {
             "count" if exprs.len() == 1 => {
                 if let ExprKind::Status(s) = &exprs[0].kind {
                     if !scope.post {
-                        self.err(codes::INVALID, span, "`count(…)` of statuses is read in ratings, awards and tests");
+                        self.err(
+                            codes::INVALID,
+                            span,
+                            "`count(…)` of statuses is read in ratings, awards and tests",
+                        );
                     }
-                    return (IExpr::CountStatus(status_of(*s)), Type::Number, Display::plain());
+                    return (
+                        IExpr::CountStatus(status_of(*s)),
+                        Type::Number,
+                        Display::plain(),
+                    );
                 }
-                self.err(codes::TYPE_MISMATCH, span, "`count` takes `not_met`, `missing`, or `members where …`");
+                self.err(
+                    codes::TYPE_MISMATCH,
+                    span,
+                    "`count` takes `not_met`, `missing`, or `members where …`",
+                );
                 err_typed()
             }
             "status" => {
@@ -638,18 +1017,30 @@ impl<'a> Checker<'a> {
                 let id = match &exprs[0].kind {
                     ExprKind::Name(n) if n.parts.len() == 1 => n.dotted(),
                     _ => {
-                        self.err(codes::TYPE_MISMATCH, exprs[0].span, "`status` takes a criterion id");
+                        self.err(
+                            codes::TYPE_MISMATCH,
+                            exprs[0].span,
+                            "`status` takes a criterion id",
+                        );
                         return err_typed();
                     }
                 };
                 if !scope.post {
-                    self.err(codes::INVALID, span, "`status(…)` is read in ratings, awards and tests");
+                    self.err(
+                        codes::INVALID,
+                        span,
+                        "`status(…)` is read in ratings, awards and tests",
+                    );
                 }
                 match self.criteria_names.get(&id) {
                     Some(&i) => (IExpr::StatusOf(i), Type::Status, Display::plain()),
                     None => {
                         let cands: Vec<String> = self.criteria_names.keys().cloned().collect();
-                        let d = self.err(codes::UNKNOWN_NAME, exprs[0].span, format!("unknown criterion `{id}`"));
+                        let d = self.err(
+                            codes::UNKNOWN_NAME,
+                            exprs[0].span,
+                            format!("unknown criterion `{id}`"),
+                        );
                         if let Some(n) = nearest(&id, cands.iter().map(|s| s.as_str())) {
                             d.help = Some(format!("did you mean `{n}`?"));
                         }
@@ -664,7 +1055,11 @@ impl<'a> Checker<'a> {
                 let id = match &exprs[0].kind {
                     ExprKind::Name(n) if n.parts.len() == 1 => n.dotted(),
                     _ => {
-                        self.err(codes::TYPE_MISMATCH, exprs[0].span, "`awarded` takes an award id");
+                        self.err(
+                            codes::TYPE_MISMATCH,
+                            exprs[0].span,
+                            "`awarded` takes an award id",
+                        );
                         return err_typed();
                     }
                 };
@@ -701,8 +1096,19 @@ impl<'a> Checker<'a> {
                     return err_typed();
                 }
                 let (ie, t, d) = self.expr(exprs[0], scope, None);
-                if !matches!(t, Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) | Type::Error) {
-                    self.err(codes::TYPE_MISMATCH, exprs[0].span, format!("`{name}` needs a number, found {}", type_words(&t, self)));
+                if !matches!(
+                    t,
+                    Type::Number
+                        | Type::Percent
+                        | Type::Quantity(_)
+                        | Type::Duration(_)
+                        | Type::Error
+                ) {
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        exprs[0].span,
+                        format!("`{name}` needs a number, found {}", type_words(&t, self)),
+                    );
                     return err_typed();
                 }
                 let b = match name {
@@ -714,7 +1120,11 @@ impl<'a> Checker<'a> {
             }
             "round" => {
                 if exprs.len() != 2 && exprs.len() != 1 {
-                    self.err(codes::TYPE_MISMATCH, span, "`round(x, places)` takes a value and a number of places");
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        span,
+                        "`round(x, places)` takes a value and a number of places",
+                    );
                     return err_typed();
                 }
                 let (ie, t, d) = self.expr(exprs[0], scope, None);
@@ -723,7 +1133,11 @@ impl<'a> Checker<'a> {
                     Some(p) => {
                         let (ip, tp, _) = self.expr(p, scope, None);
                         if tp != Type::Number && tp != Type::Error {
-                            self.err(codes::TYPE_MISMATCH, p.span, "the number of places is a number");
+                            self.err(
+                                codes::TYPE_MISMATCH,
+                                p.span,
+                                "the number of places is a number",
+                            );
                         }
                         ip
                     }
@@ -732,7 +1146,11 @@ impl<'a> Checker<'a> {
             }
             "min" | "max" => {
                 if exprs.is_empty() {
-                    self.err(codes::TYPE_MISMATCH, span, format!("`{name}` takes at least one value"));
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        span,
+                        format!("`{name}` takes at least one value"),
+                    );
                     return err_typed();
                 }
                 let (first, t0, d0) = self.expr(exprs[0], scope, None);
@@ -740,11 +1158,23 @@ impl<'a> Checker<'a> {
                 for e in &exprs[1..] {
                     let (ie, t, _) = self.expr(e, scope, Some(&t0));
                     if !self.same_kind(&t0, &t) {
-                        self.err(codes::TYPE_MISMATCH, e.span, format!("`{name}` of {} and {}", type_words(&t0, self), type_words(&t, self)));
+                        self.err(
+                            codes::TYPE_MISMATCH,
+                            e.span,
+                            format!(
+                                "`{name}` of {} and {}",
+                                type_words(&t0, self),
+                                type_words(&t, self)
+                            ),
+                        );
                     }
                     out.push(ie);
                 }
-                let b = if name == "min" { Builtin::Min } else { Builtin::Max };
+                let b = if name == "min" {
+                    Builtin::Min
+                } else {
+                    Builtin::Max
+                };
                 (IExpr::Call(b, out), t0, d0)
             }
             "year" | "month" | "day" => {
@@ -753,7 +1183,11 @@ impl<'a> Checker<'a> {
                 }
                 let (ie, t, _) = self.expr(exprs[0], scope, None);
                 if t != Type::Date && t != Type::Error {
-                    self.err(codes::TYPE_MISMATCH, exprs[0].span, format!("`{name}` needs a date, found {}", type_words(&t, self)));
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        exprs[0].span,
+                        format!("`{name}` needs a date, found {}", type_words(&t, self)),
+                    );
                 }
                 let b = match name {
                     "year" => Builtin::Year,
@@ -770,17 +1204,46 @@ impl<'a> Checker<'a> {
                 let (b, tb, _) = self.expr(exprs[1], scope, None);
                 for (t, e) in [(ta, exprs[0]), (tb, exprs[1])] {
                     if t != Type::Date && t != Type::Error {
-                        self.err(codes::TYPE_MISMATCH, e.span, format!("`days_between` needs dates, found {}", type_words(&t, self)));
+                        self.err(
+                            codes::TYPE_MISMATCH,
+                            e.span,
+                            format!("`days_between` needs dates, found {}", type_words(&t, self)),
+                        );
                     }
                 }
-                (IExpr::Call(Builtin::DaysBetween, vec![a, b]), Type::Number, Display::plain())
+                (
+                    IExpr::Call(Builtin::DaysBetween, vec![a, b]),
+                    Type::Number,
+                    Display::plain(),
+                )
             }
             _ => {
                 let known = [
-                    "min", "max", "abs", "round", "floor", "ceil", "present", "year", "month", "day", "days_between",
-                    "previous", "streak", "count", "share", "sum", "avg", "status", "awarded",
+                    "min",
+                    "max",
+                    "abs",
+                    "round",
+                    "floor",
+                    "ceil",
+                    "present",
+                    "year",
+                    "month",
+                    "day",
+                    "days_between",
+                    "previous",
+                    "streak",
+                    "count",
+                    "share",
+                    "sum",
+                    "avg",
+                    "status",
+                    "awarded",
                 ];
-                let d = self.err(codes::UNKNOWN_NAME, f.span, format!("unknown function `{name}`"));
+                let d = self.err(
+                    codes::UNKNOWN_NAME,
+                    f.span,
+                    format!("unknown function `{name}`"),
+                );
                 d.help = Some(match nearest(name, known.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`?"),
                     None => format!("the functions are {}", known.join(", ")),
@@ -795,7 +1258,11 @@ impl<'a> Checker<'a> {
             Some(i) => {
                 if let Some(b) = before {
                     if i >= b {
-                        let d = self.err(codes::CYCLE, span, format!("award `{id}` is not decided yet here"));
+                        let d = self.err(
+                            codes::CYCLE,
+                            span,
+                            format!("award `{id}` is not decided yet here"),
+                        );
                         d.help = Some("awards are decided in declaration order: `awarded(…)` may name only an earlier award".into());
                         return None;
                     }
@@ -837,17 +1304,30 @@ pub fn given_value(c: &mut Checker, ind: &Indicator, f: &ast::Field) -> Option<V
         (Type::Number, ast::GivenValue::Lit(Literal::Number(n, _))) => Some(Value::Num(neg(*n))),
         (Type::Percent, ast::GivenValue::Lit(Literal::Percent(n, _))) => Some(Value::Num(neg(*n))),
         (Type::Percent, ast::GivenValue::Lit(Literal::Number(n, _))) => {
-            let d = c.err(codes::TYPE_MISMATCH, f.span, format!("`{}` is a percent: write it with `%`", ind.id));
-            d.help = Some(format!("write `{} = {}%`", ind.id, crate::value::fmt_dec(*n)));
+            let d = c.err(
+                codes::TYPE_MISMATCH,
+                f.span,
+                format!("`{}` is a percent: write it with `%`", ind.id),
+            );
+            d.help = Some(format!(
+                "write `{} = {}%`",
+                ind.id,
+                crate::value::fmt_dec(*n)
+            ));
             None
         }
-        (Type::Quantity(_) | Type::Duration(_), ast::GivenValue::Lit(Literal::Number(n, _))) => {
-            n.checked_mul(ind.display.factor).map(|v| Value::Num(neg(v)))
-        }
+        (Type::Quantity(_) | Type::Duration(_), ast::GivenValue::Lit(Literal::Number(n, _))) => n
+            .checked_mul(ind.display.factor)
+            .map(|v| Value::Num(neg(v))),
         (Type::Quantity(_) | Type::Duration(_), ast::GivenValue::Lit(Literal::Quantity(q))) => {
             let (t, d) = c.resolve_unit(&q.scale, &q.unit)?;
             if t != ind.ty {
-                let msg = format!("`{}` is {}, not {}", ind.id, type_words(&ind.ty, c), type_words(&t, c));
+                let msg = format!(
+                    "`{}` is {}, not {}",
+                    ind.id,
+                    type_words(&ind.ty, c),
+                    type_words(&t, c)
+                );
                 c.err(codes::UNIT_MISMATCH, f.span, msg);
                 return None;
             }
@@ -855,16 +1335,28 @@ pub fn given_value(c: &mut Checker, ind: &Indicator, f: &ast::Field) -> Option<V
         }
         (Type::Bool, ast::GivenValue::Lit(Literal::Bool(b))) => Some(Value::Bool(*b)),
         (Type::Date, ast::GivenValue::Lit(Literal::Date(d))) => c.date(d).map(Value::Date),
-        (Type::Text, ast::GivenValue::Lit(Literal::String(s))) => Some(Value::Text(s.as_str().into())),
-        (Type::Level(set), ast::GivenValue::Name(n)) => match c.level_value(&n.dotted(), Some(*set)) {
-            Some((_, i)) => Some(Value::Level(i)),
-            None => {
-                let names: Vec<String> = c.levels.get(*set).map(|l| l.levels.iter().map(|x| x.id.clone()).collect()).unwrap_or_default();
-                let d = c.err(codes::UNKNOWN_NAME, n.span, format!("`{}` is not a level of `{}`", n.dotted(), ind.id));
-                d.help = Some(format!("the levels are {}", names.join(", ")));
-                None
+        (Type::Text, ast::GivenValue::Lit(Literal::String(s))) => {
+            Some(Value::Text(s.as_str().into()))
+        }
+        (Type::Level(set), ast::GivenValue::Name(n)) => {
+            match c.level_value(&n.dotted(), Some(*set)) {
+                Some((_, i)) => Some(Value::Level(i)),
+                None => {
+                    let names: Vec<String> = c
+                        .levels
+                        .get(*set)
+                        .map(|l| l.levels.iter().map(|x| x.id.clone()).collect())
+                        .unwrap_or_default();
+                    let d = c.err(
+                        codes::UNKNOWN_NAME,
+                        n.span,
+                        format!("`{}` is not a level of `{}`", n.dotted(), ind.id),
+                    );
+                    d.help = Some(format!("the levels are {}", names.join(", ")));
+                    None
+                }
             }
-        },
+        }
         (Type::Level(set), ast::GivenValue::Lit(Literal::String(s))) => {
             let levels = c.levels.get(*set).cloned();
             let found = levels.and_then(|l| crate::data::match_level(&l, s));

@@ -27,15 +27,17 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// Decode bytes as UTF-8 text, or say why not.
-pub fn decode(bytes: &[u8], name: &str, file_id: u32) -> Result<String, Diag> {
+pub fn decode(bytes: &[u8], name: &str, file_id: u32) -> Result<String, Box<Diag>> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(normalize(s.strip_prefix('\u{FEFF}').unwrap_or(s))),
-        Err(e) => Err(Diag::error(codes::SYNTAX, format!("`{name}` is not UTF-8 text"))
-            .at(Span::new(file_id, 0, 0))
-            .help(format!(
-                "the first invalid byte is at offset {}; save the file as UTF-8",
-                e.valid_up_to()
-            ))),
+        Err(e) => Err(Box::new(
+            Diag::error(codes::SYNTAX, format!("`{name}` is not UTF-8 text"))
+                .at(Span::new(file_id, 0, 0))
+                .help(format!(
+                    "the first invalid byte is at offset {}; save the file as UTF-8",
+                    e.valid_up_to()
+                )),
+        )),
     }
 }
 
@@ -43,7 +45,10 @@ pub fn decode(bytes: &[u8], name: &str, file_id: u32) -> Result<String, Diag> {
 /// else the file's own directory.
 pub fn project_root(file: &Path) -> PathBuf {
     let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = abs
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let mut cur = Some(dir.as_path());
     while let Some(d) = cur {
         if d.join("thidua.toml").is_file() {
@@ -70,12 +75,20 @@ pub struct Loader<'s> {
 
 impl<'s> Loader<'s> {
     pub fn new(sources: &'s mut SourceMap, root: PathBuf) -> Self {
-        Loader { sources, root, files: Vec::new(), diags: Vec::new(), stack: Vec::new(), done: Vec::new() }
+        Loader {
+            sources,
+            root,
+            files: Vec::new(),
+            diags: Vec::new(),
+            stack: Vec::new(),
+            done: Vec::new(),
+        }
     }
 
     /// Load the main file from disk.
     pub fn load_main(&mut self, path: &Path) -> Result<Option<usize>, Unreadable> {
-        let meta = std::fs::metadata(path).map_err(|e| Unreadable(format!("cannot read `{}`: {e}", path.display())))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Unreadable(format!("cannot read `{}`: {e}", path.display())))?;
         if meta.is_dir() {
             return Err(Unreadable(format!("`{}` is a directory", path.display())));
         }
@@ -83,29 +96,49 @@ impl<'s> Loader<'s> {
         if meta.len() > LIMIT_FILE_BYTES {
             let id = self.sources.add(name.clone(), Some(path.to_path_buf()), "");
             self.diags.push(
-                Diag::error(codes::LIMIT, format!("`{name}` is larger than {} MiB", LIMIT_FILE_BYTES / 1024 / 1024))
-                    .at(Span::new(id, 0, 0))
-                    .help("criteria files are small; split the file with `use`"),
+                Diag::error(
+                    codes::LIMIT,
+                    format!(
+                        "`{name}` is larger than {} MiB",
+                        LIMIT_FILE_BYTES / 1024 / 1024
+                    ),
+                )
+                .at(Span::new(id, 0, 0))
+                .help("criteria files are small; split the file with `use`"),
             );
             return Ok(None);
         }
-        let bytes = std::fs::read(path).map_err(|e| Unreadable(format!("cannot read `{}`: {e}", path.display())))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Unreadable(format!("cannot read `{}`: {e}", path.display())))?;
         let key = canonical_key(path);
         Ok(self.load_text(&bytes, name, Some(path.to_path_buf()), key, false))
     }
 
     /// Load source text that is not on disk (the REPL, tests).
     pub fn load_str(&mut self, text: &str, name: &str, base: Option<PathBuf>) -> Option<usize> {
-        self.load_text(text.as_bytes(), name.to_string(), base, name.to_string(), false)
+        self.load_text(
+            text.as_bytes(),
+            name.to_string(),
+            base,
+            name.to_string(),
+            false,
+        )
     }
 
-    fn load_text(&mut self, bytes: &[u8], name: String, path: Option<PathBuf>, key: String, is_std: bool) -> Option<usize> {
+    fn load_text(
+        &mut self,
+        bytes: &[u8],
+        name: String,
+        path: Option<PathBuf>,
+        key: String,
+        is_std: bool,
+    ) -> Option<usize> {
         let placeholder = self.sources.files.len() as u32;
         let text = match decode(bytes, &name, placeholder) {
             Ok(t) => t,
             Err(d) => {
                 self.sources.add(name, path, "");
-                self.diags.push(d);
+                self.diags.push(*d);
                 return None;
             }
         };
@@ -123,7 +156,12 @@ impl<'s> Loader<'s> {
                         self.follow(u, path.as_deref(), is_std);
                     }
                 }
-                self.files.push(Loaded { file: id, ast, path, is_std });
+                self.files.push(Loaded {
+                    file: id,
+                    ast,
+                    path,
+                    is_std,
+                });
                 Some(self.files.len() - 1)
             }
         };
@@ -135,8 +173,11 @@ impl<'s> Loader<'s> {
     fn follow(&mut self, u: &ast::Use, importer: Option<&Path>, importer_std: bool) {
         if self.files.len() + self.stack.len() > LIMIT_IMPORTS {
             self.diags.push(
-                Diag::error(codes::LIMIT, format!("more than {LIMIT_IMPORTS} files are loaded through `use`"))
-                    .at(u.span),
+                Diag::error(
+                    codes::LIMIT,
+                    format!("more than {LIMIT_IMPORTS} files are loaded through `use`"),
+                )
+                .at(u.span),
             );
             return;
         }
@@ -144,7 +185,10 @@ impl<'s> Loader<'s> {
             ast::UseTarget::Module(m) => {
                 let key = format!("<{m}>");
                 if self.stack.contains(&key) {
-                    self.diags.push(Diag::error(codes::IMPORT, format!("`use {m}` forms an import cycle")).at(u.span));
+                    self.diags.push(
+                        Diag::error(codes::IMPORT, format!("`use {m}` forms an import cycle"))
+                            .at(u.span),
+                    );
                     return;
                 }
                 if self.done.contains(&key) {
@@ -156,10 +200,16 @@ impl<'s> Loader<'s> {
                     }
                     None => {
                         let names: Vec<&str> = stdlib::names().collect();
-                        let mut d = Diag::error(codes::IMPORT, format!("there is no standard module `{m}`")).at(u.span);
+                        let mut d = Diag::error(
+                            codes::IMPORT,
+                            format!("there is no standard module `{m}`"),
+                        )
+                        .at(u.span);
                         d = match crate::diag::nearest(m, names.iter().copied()) {
                             Some(n) => d.help(format!("did you mean `{n}`?")),
-                            None => d.help(format!("the standard modules are {}", names.join(", "))),
+                            None => {
+                                d.help(format!("the standard modules are {}", names.join(", ")))
+                            }
                         };
                         self.diags.push(d);
                     }
@@ -167,12 +217,18 @@ impl<'s> Loader<'s> {
             }
             ast::UseTarget::File(rel) => {
                 if importer_std {
-                    self.diags.push(Diag::error(codes::IMPORT, "a standard module cannot use files").at(u.span));
+                    self.diags.push(
+                        Diag::error(codes::IMPORT, "a standard module cannot use files").at(u.span),
+                    );
                     return;
                 }
                 let Some(importer) = importer else {
                     self.diags.push(
-                        Diag::error(codes::IMPORT, format!("`use \"{rel}\"` has no file to be relative to")).at(u.span),
+                        Diag::error(
+                            codes::IMPORT,
+                            format!("`use \"{rel}\"` has no file to be relative to"),
+                        )
+                        .at(u.span),
                     );
                     return;
                 };
@@ -230,7 +286,10 @@ impl<'s> Loader<'s> {
         }
         let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
         if !out.starts_with(&root) {
-            return Err(format!("`{rel}` is outside the project root `{}`", root.display()));
+            return Err(format!(
+                "`{rel}` is outside the project root `{}`",
+                root.display()
+            ));
         }
         if !out.exists() {
             return Err(format!("`{rel}` does not exist"));
@@ -238,12 +297,17 @@ impl<'s> Loader<'s> {
         // Symlinks must not lead out of the tree either.
         let real = std::fs::canonicalize(&out).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
         if !real.starts_with(&root) {
-            return Err(format!("`{rel}` leads outside the project root through a symbolic link"));
+            return Err(format!(
+                "`{rel}` leads outside the project root through a symbolic link"
+            ));
         }
         Ok(real)
     }
 }
 
 fn canonical_key(p: &Path) -> String {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
 }

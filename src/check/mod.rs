@@ -1,13 +1,15 @@
 //! Syntax tree → checked campaign (`ir::Program`): names, types, units of
 //! measure and dates resolved, every error collected.
 
-pub mod load;
 mod expr;
+pub mod load;
 
 use crate::diag::{codes, nearest, Diag, SourceMap, Span};
 use crate::ir::*;
-use crate::syntax::ast::{self, CampaignItem, CmpOp, Direction, Item, PointsMode, Require, Step as AstStep};
-use crate::value::{scale_factor, Display, Dim, DurKind, Type, UnitDef, Value};
+use crate::syntax::ast::{
+    self, CampaignItem, CmpOp, Direction, Item, PointsMode, Require, Step as AstStep,
+};
+use crate::value::{scale_factor, Dim, Display, DurKind, Type, UnitDef, Value};
 use chrono::NaiveDate;
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
@@ -38,26 +40,47 @@ pub fn check_file(path: &Path, sources: &mut SourceMap) -> Result<Checked, Unrea
 
 /// Check source text that is not on disk; `base` is the path its `use`s
 /// are relative to.
-pub fn check_str(text: &str, name: &str, base: Option<PathBuf>, sources: &mut SourceMap) -> Checked {
-    let root = base.as_deref().map(project_root).unwrap_or_else(|| PathBuf::from("."));
+pub fn check_str(
+    text: &str,
+    name: &str,
+    base: Option<PathBuf>,
+    sources: &mut SourceMap,
+) -> Checked {
+    let root = base
+        .as_deref()
+        .map(project_root)
+        .unwrap_or_else(|| PathBuf::from("."));
     let mut loader = load::Loader::new(sources, root);
     let main = loader.load_str(text, name, base);
     finish(loader, main)
 }
 
 fn finish(loader: load::Loader, main: Option<usize>) -> Checked {
-    let load::Loader { files, mut diags, .. } = loader;
-    let Some(main) = main else { return Checked { program: None, diags } };
+    let load::Loader {
+        files, mut diags, ..
+    } = loader;
+    let Some(main) = main else {
+        return Checked {
+            program: None,
+            diags,
+        };
+    };
     if diags.iter().any(|d| d.is_error()) {
-        return Checked { program: None, diags };
+        return Checked {
+            program: None,
+            diags,
+        };
     }
     let mut c = Checker::new(&files, main);
     let program = c.run();
     diags.extend(c.diags);
-    let program = if diags.iter().any(|d| d.is_error()) { None } else { program };
+    let program = if diags.iter().any(|d| d.is_error()) {
+        None
+    } else {
+        program
+    };
     Checked { program, diags }
 }
-
 
 /// Every built-in unit word of the duration dimension.
 pub fn duration_unit(word: &str) -> Option<(DurKind, Decimal)> {
@@ -144,13 +167,23 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(crate) fn err(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> &mut Diag {
+    pub(crate) fn err(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+    ) -> &mut Diag {
         self.diags.push(Diag::error(code, msg).at(span));
         let n = self.diags.len() - 1;
         &mut self.diags[n]
     }
 
-    pub(crate) fn warn(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> &mut Diag {
+    pub(crate) fn warn(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+    ) -> &mut Diag {
         self.diags.push(Diag::warning(code, msg).at(span));
         let n = self.diags.len() - 1;
         &mut self.diags[n]
@@ -168,8 +201,12 @@ impl<'a> Checker<'a> {
                 if campaign.is_none() {
                     campaign = Some(c);
                 } else {
-                    self.err(codes::DUPLICATE, c.name.span, "a file holds at most one `campaign`")
-                        .help = Some("move the second campaign into a file of its own".into());
+                    self.err(
+                        codes::DUPLICATE,
+                        c.name.span,
+                        "a file holds at most one `campaign`",
+                    )
+                    .help = Some("move the second campaign into a file of its own".into());
                 }
             }
         }
@@ -180,14 +217,22 @@ impl<'a> Checker<'a> {
                 .enumerate()
                 .filter(|(i, _)| *i != self.main)
                 .flat_map(|(_, f)| f.ast.items.iter())
-                .filter_map(|i| if let Item::Campaign(c) = i { Some(c) } else { None })
+                .filter_map(|i| {
+                    if let Item::Campaign(c) = i {
+                        Some(c)
+                    } else {
+                        None
+                    }
+                })
                 .collect();
             if imported.len() == 1 {
                 campaign = imported.first().copied();
             }
         }
-        let mut program = Program::default();
-        program.plan_path = main_file.path.clone();
+        let mut program = Program {
+            plan_path: main_file.path.clone(),
+            ..Default::default()
+        };
         match campaign {
             Some(c) => self.campaign(c, &mut program),
             None => self.library(&mut program),
@@ -197,8 +242,15 @@ impl<'a> Checker<'a> {
         for item in &self.files[self.main].ast.items {
             if let Item::Test(t) = item {
                 if campaign.is_none() {
-                    self.err(codes::NO_CAMPAIGN, t.span, "this test has no campaign to evaluate").help =
-                        Some("declare a campaign in this file, or `use \"plan.thidua\"` to test one".into());
+                    self.err(
+                        codes::NO_CAMPAIGN,
+                        t.span,
+                        "this test has no campaign to evaluate",
+                    )
+                    .help = Some(
+                        "declare a campaign in this file, or `use \"plan.thidua\"` to test one"
+                            .into(),
+                    );
                     continue;
                 }
                 if let Some(ts) = self.test(t, &program) {
@@ -224,40 +276,73 @@ impl<'a> Checker<'a> {
                     Item::Unit(u) => self.unit_decl(u),
                     Item::Levels(l) => self.levels_decl(l),
                     Item::Indicator(i) => {
-                        if self.overrides(i.name.span, self.global_indicators.get(&i.name.name).map(|p| p.name.span)) {
+                        if self.overrides(
+                            i.name.span,
+                            self.global_indicators
+                                .get(&i.name.name)
+                                .map(|p| p.name.span),
+                        ) {
                             self.global_indicators.insert(i.name.name.clone(), i);
                         } else if let Some(prev) = self.global_indicators.get(&i.name.name) {
                             let prev_span = prev.name.span;
-                            self.err(codes::DUPLICATE, i.name.span, format!("indicator `{}` is declared twice", i.name.name))
-                                .related
-                                .push((prev_span, "first declared here".into()));
+                            self.err(
+                                codes::DUPLICATE,
+                                i.name.span,
+                                format!("indicator `{}` is declared twice", i.name.name),
+                            )
+                            .related
+                            .push((prev_span, "first declared here".into()));
                         } else {
                             self.global_indicators.insert(i.name.name.clone(), i);
                         }
                     }
                     Item::Checklist(c) => {
                         if c.head.label.is_none() && c.items.is_empty() {
-                            self.err(codes::UNKNOWN_NAME, c.head.name.span, "a checklist declared outside a campaign needs its items")
-                                .help = Some("add `item …` lines, or move this line into the campaign".into());
-                        } else if self.overrides(c.head.name.span, self.global_checklists.get(&c.head.name.name).map(|p| p.decl.head.name.span)) {
-                            self.global_checklists.insert(c.head.name.name.clone(), GlobalChecklist { decl: c });
+                            self.err(
+                                codes::UNKNOWN_NAME,
+                                c.head.name.span,
+                                "a checklist declared outside a campaign needs its items",
+                            )
+                            .help = Some(
+                                "add `item …` lines, or move this line into the campaign".into(),
+                            );
+                        } else if self.overrides(
+                            c.head.name.span,
+                            self.global_checklists
+                                .get(&c.head.name.name)
+                                .map(|p| p.decl.head.name.span),
+                        ) {
+                            self.global_checklists
+                                .insert(c.head.name.name.clone(), GlobalChecklist { decl: c });
                         } else if let Some(prev) = self.global_checklists.get(&c.head.name.name) {
                             let prev_span = prev.decl.head.name.span;
-                            self.err(codes::DUPLICATE, c.head.name.span, format!("checklist `{}` is declared twice", c.head.name.name))
-                                .related
-                                .push((prev_span, "first declared here".into()));
+                            self.err(
+                                codes::DUPLICATE,
+                                c.head.name.span,
+                                format!("checklist `{}` is declared twice", c.head.name.name),
+                            )
+                            .related
+                            .push((prev_span, "first declared here".into()));
                         } else {
-                            self.global_checklists.insert(c.head.name.name.clone(), GlobalChecklist { decl: c });
+                            self.global_checklists
+                                .insert(c.head.name.name.clone(), GlobalChecklist { decl: c });
                         }
                     }
                     Item::Award(a) => {
-                        if self.overrides(a.name.span, self.global_awards.get(&a.name.name).map(|p| p.name.span)) {
+                        if self.overrides(
+                            a.name.span,
+                            self.global_awards.get(&a.name.name).map(|p| p.name.span),
+                        ) {
                             self.global_awards.insert(a.name.name.clone(), a);
                         } else if let Some(prev) = self.global_awards.get(&a.name.name) {
                             let prev_span = prev.name.span;
-                            self.err(codes::DUPLICATE, a.name.span, format!("award `{}` is declared twice", a.name.name))
-                                .related
-                                .push((prev_span, "first declared here".into()));
+                            self.err(
+                                codes::DUPLICATE,
+                                a.name.span,
+                                format!("award `{}` is declared twice", a.name.name),
+                            )
+                            .related
+                            .push((prev_span, "first declared here".into()));
                         } else {
                             self.global_awards.insert(a.name.name.clone(), a);
                         }
@@ -284,25 +369,48 @@ impl<'a> Checker<'a> {
             if u.name.span.file == main_file && self.unit_files.get(prev) != Some(&main_file) {
                 replace = Some(prev);
             } else {
-                self.err(codes::DUPLICATE, u.name.span, format!("unit `{name}` is declared twice"));
+                self.err(
+                    codes::DUPLICATE,
+                    u.name.span,
+                    format!("unit `{name}` is declared twice"),
+                );
                 return;
             }
         }
-        if duration_unit(&name).is_some() || crate::value::scale_factor(std::slice::from_ref(&name)).is_some() {
-            self.err(codes::DUPLICATE, u.name.span, format!("`{name}` is a builtin unit word"));
+        if duration_unit(&name).is_some()
+            || crate::value::scale_factor(std::slice::from_ref(&name)).is_some()
+        {
+            self.err(
+                codes::DUPLICATE,
+                u.name.span,
+                format!("`{name}` is a builtin unit word"),
+            );
             return;
         }
         let label = u.label.as_ref().map(|s| s.value.clone());
         let def = match &u.def {
-            None => UnitDef { name: name.clone(), label, base: replace.unwrap_or(self.units.len()) as u32, factor: Decimal::ONE },
+            None => UnitDef {
+                name: name.clone(),
+                label,
+                base: replace.unwrap_or(self.units.len()) as u32,
+                factor: Decimal::ONE,
+            },
             Some((q, span)) => {
                 if q.unit.per.is_some() {
-                    self.err(codes::UNIT_MISMATCH, *span, "a unit is defined as a multiple of one plain unit");
+                    self.err(
+                        codes::UNIT_MISMATCH,
+                        *span,
+                        "a unit is defined as a multiple of one plain unit",
+                    );
                     return;
                 }
                 let Some(&of) = self.unit_names.get(&q.unit.num.name) else {
                     let cands: Vec<String> = self.unit_names.keys().cloned().collect();
-                    let d = self.err(codes::UNKNOWN_NAME, q.unit.num.span, format!("unknown unit `{}`", q.unit.num.name));
+                    let d = self.err(
+                        codes::UNKNOWN_NAME,
+                        q.unit.num.span,
+                        format!("unknown unit `{}`", q.unit.num.name),
+                    );
                     if let Some(n) = nearest(&q.unit.num.name, cands.iter().map(|s| s.as_str())) {
                         d.help = Some(format!("did you mean `{n}`?"));
                     }
@@ -310,8 +418,17 @@ impl<'a> Checker<'a> {
                 };
                 let base = self.units[of].clone();
                 let scale = scale_factor(&q.scale).unwrap_or(Decimal::ONE);
-                let factor = q.value.checked_mul(scale).and_then(|v| v.checked_mul(base.factor)).unwrap_or(Decimal::ONE);
-                UnitDef { name: name.clone(), label, base: base.base, factor }
+                let factor = q
+                    .value
+                    .checked_mul(scale)
+                    .and_then(|v| v.checked_mul(base.factor))
+                    .unwrap_or(Decimal::ONE);
+                UnitDef {
+                    name: name.clone(),
+                    label,
+                    base: base.base,
+                    factor,
+                }
             }
         };
         if let Some(i) = replace {
@@ -326,10 +443,16 @@ impl<'a> Checker<'a> {
     fn levels_decl(&mut self, l: &ast::LevelsDecl) {
         let mut replace = None;
         if let Some(&prev) = self.level_names.get(&l.name.name) {
-            if l.name.span.file == self.files[self.main].file && self.level_files.get(prev) != Some(&l.name.span.file) {
+            if l.name.span.file == self.files[self.main].file
+                && self.level_files.get(prev) != Some(&l.name.span.file)
+            {
                 replace = Some(prev);
             } else {
-                self.err(codes::DUPLICATE, l.name.span, format!("levels `{}` is declared twice", l.name.name));
+                self.err(
+                    codes::DUPLICATE,
+                    l.name.span,
+                    format!("levels `{}` is declared twice", l.name.name),
+                );
                 return;
             }
         }
@@ -337,7 +460,11 @@ impl<'a> Checker<'a> {
         let mut levels = Vec::new();
         for e in &l.entries {
             if !seen.insert(e.name.name.clone()) {
-                self.err(codes::DUPLICATE, e.name.span, format!("level `{}` is declared twice", e.name.name));
+                self.err(
+                    codes::DUPLICATE,
+                    e.name.span,
+                    format!("level `{}` is declared twice", e.name.name),
+                );
             }
             levels.push(Level {
                 id: e.name.name.clone(),
@@ -345,23 +472,27 @@ impl<'a> Checker<'a> {
                 aliases: e.aliases.iter().map(|s| s.value.clone()).collect(),
             });
         }
-        let set = LevelSet { id: l.name.name.clone(), label: l.label.as_ref().map(|s| s.value.clone()), levels };
+        let set = LevelSet {
+            id: l.name.name.clone(),
+            label: l.label.as_ref().map(|s| s.value.clone()),
+            levels,
+        };
         if let Some(i) = replace {
             self.levels[i] = set;
             return;
         }
-        self.level_names.insert(l.name.name.clone(), self.levels.len());
+        self.level_names
+            .insert(l.name.name.clone(), self.levels.len());
         self.level_files.push(l.name.span.file);
         self.levels.push(set);
     }
 
-    #[allow(dead_code)]
-    fn _levels_unused(&mut self, l: &ast::LevelsDecl, levels: Vec<Level>) {
-        self.levels.push(LevelSet { id: l.name.name.clone(), label: l.label.as_ref().map(|s| s.value.clone()), levels });
-    }
-
     /// A written unit with its scale: its type and display.
-    pub(crate) fn resolve_unit(&mut self, scale: &[String], u: &ast::UnitRef) -> Option<(Type, Display)> {
+    pub(crate) fn resolve_unit(
+        &mut self,
+        scale: &[String],
+        u: &ast::UnitRef,
+    ) -> Option<(Type, Display)> {
         let scale_f = match scale_factor(scale) {
             Some(f) => f,
             None => {
@@ -378,14 +509,27 @@ impl<'a> Checker<'a> {
         if u.per.is_none() {
             if let Some((kind, f)) = duration_unit(&u.num.name) {
                 if !scale.is_empty() {
-                    self.err(codes::UNIT_MISMATCH, u.span, "a duration takes no scale word");
+                    self.err(
+                        codes::UNIT_MISMATCH,
+                        u.span,
+                        "a duration takes no scale word",
+                    );
                 }
-                return Some((Type::Duration(kind), Display { factor: f, text: Some(text) }));
+                return Some((
+                    Type::Duration(kind),
+                    Display {
+                        factor: f,
+                        text: Some(text),
+                    },
+                ));
             }
         }
         let num = self.unit_index(&u.num)?;
         let mut factor = scale_f.checked_mul(self.units[num].factor)?;
-        let mut dim = Dim { num: self.units[num].base, den: None };
+        let mut dim = Dim {
+            num: self.units[num].base,
+            den: None,
+        };
         if let Some((n, den)) = &u.per {
             let di = self.unit_index(den)?;
             let n = n.unwrap_or(Decimal::ONE);
@@ -402,7 +546,13 @@ impl<'a> Checker<'a> {
             }
             text.push_str(&den.name);
         }
-        Some((Type::Quantity(dim), Display { factor, text: Some(text) }))
+        Some((
+            Type::Quantity(dim),
+            Display {
+                factor,
+                text: Some(text),
+            },
+        ))
     }
 
     fn unit_index(&mut self, id: &ast::Ident) -> Option<usize> {
@@ -411,10 +561,17 @@ impl<'a> Checker<'a> {
         }
         let mut cands: Vec<String> = self.unit_names.keys().cloned().collect();
         cands.sort();
-        let d = self.err(codes::UNKNOWN_NAME, id.span, format!("unknown unit `{}`", id.name));
+        let d = self.err(
+            codes::UNKNOWN_NAME,
+            id.span,
+            format!("unknown unit `{}`", id.name),
+        );
         d.help = Some(match nearest(&id.name, cands.iter().map(|s| s.as_str())) {
             Some(n) => format!("did you mean `{n}`?"),
-            None if cands.is_empty() => format!("declare it with `unit {} \"…\"`, or `use std.units`", id.name),
+            None if cands.is_empty() => format!(
+                "declare it with `unit {} \"…\"`, or `use std.units`",
+                id.name
+            ),
             None => format!("declare it with `unit {} \"…\"`", id.name),
         });
         None
@@ -428,7 +585,13 @@ impl<'a> Checker<'a> {
                 "percent" => Some((Type::Percent, Display::percent())),
                 "bool" => Some((Type::Bool, Display::plain())),
                 "date" => Some((Type::Date, Display::plain())),
-                "duration" => Some((Type::Duration(DurKind::Days), Display { factor: Decimal::ONE, text: Some("days".into()) })),
+                "duration" => Some((
+                    Type::Duration(DurKind::Days),
+                    Display {
+                        factor: Decimal::ONE,
+                        text: Some("days".into()),
+                    },
+                )),
                 "text" => Some((Type::Text, Display::plain())),
                 _ => None,
             };
@@ -439,14 +602,19 @@ impl<'a> Checker<'a> {
                 return Some((Type::Level(l), Display::plain()));
             }
             if !self.unit_names.contains_key(n) && duration_unit(n).is_none() {
-                let mut cands: Vec<String> = ["number", "percent", "bool", "date", "duration", "text"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .chain(self.level_names.keys().cloned())
-                    .chain(self.unit_names.keys().cloned())
-                    .collect();
+                let mut cands: Vec<String> =
+                    ["number", "percent", "bool", "date", "duration", "text"]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .chain(self.level_names.keys().cloned())
+                        .chain(self.unit_names.keys().cloned())
+                        .collect();
                 cands.sort();
-                let d = self.err(codes::UNKNOWN_NAME, t.unit.num.span, format!("unknown type or unit `{n}`"));
+                let d = self.err(
+                    codes::UNKNOWN_NAME,
+                    t.unit.num.span,
+                    format!("unknown type or unit `{n}`"),
+                );
                 d.help = Some(match nearest(n, cands.iter().map(|s| s.as_str())) {
                     Some(c) => format!("did you mean `{c}`?"),
                     None => "a type is `number`, `percent`, `bool`, `date`, `duration`, `text`, a `levels` name or a unit".into(),
@@ -460,25 +628,35 @@ impl<'a> Checker<'a> {
     fn add_indicator(&mut self, d: &ast::IndicatorDecl, campaign: bool) -> Option<usize> {
         if let Some(&prev) = self.indicator_names.get(&d.name.name) {
             let prev_span = self.indicators[prev].span;
-            self.err(codes::DUPLICATE, d.name.span, format!("indicator `{}` is declared twice", d.name.name))
-                .related
-                .push((prev_span, "first declared here".into()));
+            self.err(
+                codes::DUPLICATE,
+                d.name.span,
+                format!("indicator `{}` is declared twice", d.name.name),
+            )
+            .related
+            .push((prev_span, "first declared here".into()));
             return None;
         }
-        let (ty, display) = self.type_of(&d.ty).unwrap_or((Type::Error, Display::plain()));
-        Some(self.push_indicator(Indicator {
-            id: d.name.name.clone(),
-            label: d.label.as_ref().map(|s| s.value.clone()),
-            ty,
-            display,
-            blank_false: false,
-            span: d.name.span,
-            doc: d.doc.0.clone(),
-        }, campaign))
+        let (ty, display) = self
+            .type_of(&d.ty)
+            .unwrap_or((Type::Error, Display::plain()));
+        Some(self.push_indicator(
+            Indicator {
+                id: d.name.name.clone(),
+                label: d.label.as_ref().map(|s| s.value.clone()),
+                ty,
+                display,
+                blank_false: false,
+                span: d.name.span,
+                doc: d.doc.0.clone(),
+            },
+            campaign,
+        ))
     }
 
     fn push_indicator(&mut self, ind: Indicator, campaign: bool) -> usize {
-        self.indicator_names.insert(ind.id.clone(), self.indicators.len());
+        self.indicator_names
+            .insert(ind.id.clone(), self.indicators.len());
         self.indicators.push(ind);
         self.indicator_used.push(false);
         self.campaign_indicator.push(campaign);
@@ -503,7 +681,11 @@ impl<'a> Checker<'a> {
             _ => (0..self.levels.len()).collect(),
         };
         for s in sets {
-            if let Some(i) = self.levels.get(s).and_then(|l| l.levels.iter().position(|x| x.id == name)) {
+            if let Some(i) = self
+                .levels
+                .get(s)
+                .and_then(|l| l.levels.iter().position(|x| x.id == name))
+            {
                 return Some((s, i as u32));
             }
         }
@@ -519,18 +701,23 @@ impl<'a> Checker<'a> {
             }
             LetState::InProgress => {
                 self.err(codes::CYCLE, span, format!("`{name}` depends on itself"))
-                    .help = Some("a `let` cannot use its own value, directly or through other lets".into());
+                    .help =
+                    Some("a `let` cannot use its own value, directly or through other lets".into());
                 Some((idx, Type::Error, Display::plain()))
             }
             LetState::Unchecked => {
                 self.check_let(idx);
-                self.let_slots[idx].as_ref().map(|l| (idx, l.ty.clone(), l.display.clone()))
+                self.let_slots[idx]
+                    .as_ref()
+                    .map(|l| (idx, l.ty.clone(), l.display.clone()))
             }
         }
     }
 
     fn check_let(&mut self, idx: usize) {
-        let Some((_, decl)) = self.lets_ast.get_index(idx) else { return };
+        let Some((_, decl)) = self.lets_ast.get_index(idx) else {
+            return;
+        };
         let decl: &'a ast::LetDecl = decl;
         self.let_state[idx] = LetState::InProgress;
         let scope = expr::Scope::unit();
@@ -560,12 +747,20 @@ impl<'a> Checker<'a> {
             }
         }
         for item in &main.ast.items {
+            if let Item::Award(a) = item {
+                self.award_names.insert(a.name.name.clone(), a.name.span);
+            }
+        }
+        let mut order = 0;
+        for item in &main.ast.items {
             match item {
                 Item::Checklist(c) if !c.items.is_empty() || c.head.label.is_some() => {
+                    self.register_items(c);
                     self.checklist(c, None, &[], program);
                 }
                 Item::Award(a) => {
-                    let spec = self.award(a, None, program);
+                    let spec = self.award(a, Some(order), program);
+                    order += 1;
                     if let Some(s) = spec {
                         program.awards.push(s);
                     }
@@ -586,7 +781,9 @@ impl<'a> Checker<'a> {
             match item {
                 CampaignItem::Issuer(s) => program.info.issuer = Some(s.value.clone()),
                 CampaignItem::Theme(s) => program.info.theme = Some(s.value.clone()),
-                CampaignItem::Basis(v, _) => program.info.basis.extend(v.iter().map(|s| s.value.clone())),
+                CampaignItem::Basis(v, _) => {
+                    program.info.basis.extend(v.iter().map(|s| s.value.clone()))
+                }
                 CampaignItem::Period(a, b, span) => {
                     let (da, db) = (self.date(a), self.date(b));
                     if let (Some(da), Some(db)) = (da, db) {
@@ -617,7 +814,11 @@ impl<'a> Checker<'a> {
                         c2.push(c);
                     }
                     sections.push((
-                        SectionInfo { id: s.name.name.clone(), label: s.label.as_ref().map(|l| l.value.clone()), parent: section },
+                        SectionInfo {
+                            id: s.name.name.clone(),
+                            label: s.label.as_ref().map(|l| l.value.clone()),
+                            parent: section,
+                        },
                         s.name.span,
                         c2.clone(),
                     ));
@@ -633,9 +834,13 @@ impl<'a> Checker<'a> {
         let mut seen_sections: HashMap<String, Span> = HashMap::new();
         for (s, span, _) in &sections {
             if let Some(prev) = seen_sections.insert(s.id.clone(), *span) {
-                self.err(codes::DUPLICATE, *span, format!("section `{}` is declared twice", s.id))
-                    .related
-                    .push((prev, "first declared here".into()));
+                self.err(
+                    codes::DUPLICATE,
+                    *span,
+                    format!("section `{}` is declared twice", s.id),
+                )
+                .related
+                .push((prev, "first declared here".into()));
             }
         }
         program.sections = sections.iter().map(|(s, _, _)| s.clone()).collect();
@@ -654,12 +859,20 @@ impl<'a> Checker<'a> {
         for (item, _, _) in &flat {
             if let CampaignItem::Let(l) = item {
                 if self.lets_ast.contains_key(&l.name.name) {
-                    self.err(codes::DUPLICATE, l.name.span, format!("`{}` is declared twice", l.name.name));
+                    self.err(
+                        codes::DUPLICATE,
+                        l.name.span,
+                        format!("`{}` is declared twice", l.name.name),
+                    );
                     continue;
                 }
                 if self.indicator_names.contains_key(&l.name.name) {
-                    self.err(codes::DUPLICATE, l.name.span, format!("`{}` is already an indicator", l.name.name))
-                        .help = Some("give the `let` another name".into());
+                    self.err(
+                        codes::DUPLICATE,
+                        l.name.span,
+                        format!("`{}` is already an indicator", l.name.name),
+                    )
+                    .help = Some("give the `let` another name".into());
                     continue;
                 }
                 self.lets_ast.insert(l.name.name.clone(), l);
@@ -678,15 +891,26 @@ impl<'a> Checker<'a> {
             };
             if let Some(&prev) = self.criteria_names.get(&name.name) {
                 let _ = prev;
-                self.err(codes::DUPLICATE, name.span, format!("criterion `{}` is declared twice", name.name))
-                    .help = Some("criterion identifiers are unique in the whole campaign".into());
+                self.err(
+                    codes::DUPLICATE,
+                    name.span,
+                    format!("criterion `{}` is declared twice", name.name),
+                )
+                .help = Some("criterion identifiers are unique in the whole campaign".into());
                 continue;
             }
-            if ["id", "name", "bloc", "score", "rank", "rating", "awards"].contains(&name.name.as_str()) {
-                self.err(codes::DUPLICATE, name.span, format!("`{}` is a fixed output column", name.name))
-                    .help = Some("choose another criterion id".into());
+            if ["id", "name", "bloc", "score", "rank", "rating", "awards"]
+                .contains(&name.name.as_str())
+            {
+                self.err(
+                    codes::DUPLICATE,
+                    name.span,
+                    format!("`{}` is a fixed output column", name.name),
+                )
+                .help = Some("choose another criterion id".into());
             }
-            self.criteria_names.insert(name.name.clone(), self.criteria_kinds.len());
+            self.criteria_names
+                .insert(name.name.clone(), self.criteria_kinds.len());
             self.criteria_kinds.push(kind);
         }
         // Award and rating names.
@@ -695,22 +919,34 @@ impl<'a> Checker<'a> {
                 CampaignItem::Award(a) => {
                     if let Some(prev) = self.award_names.get(&a.name.name) {
                         let prev = *prev;
-                        self.err(codes::DUPLICATE, a.name.span, format!("award `{}` is named twice", a.name.name))
-                            .related
-                            .push((prev, "first here".into()));
+                        self.err(
+                            codes::DUPLICATE,
+                            a.name.span,
+                            format!("award `{}` is named twice", a.name.name),
+                        )
+                        .related
+                        .push((prev, "first here".into()));
                     } else {
                         self.award_names.insert(a.name.name.clone(), a.name.span);
                     }
                 }
                 CampaignItem::Rating(r) => {
                     if !self.rating_branches.is_empty() {
-                        self.err(codes::DUPLICATE, r.name.span, "a campaign has at most one `rating`");
+                        self.err(
+                            codes::DUPLICATE,
+                            r.name.span,
+                            "a campaign has at most one `rating`",
+                        );
                         continue;
                     }
                     let mut seen = HashSet::new();
                     for b in &r.branches {
                         if !seen.insert(b.name.name.clone()) {
-                            self.err(codes::DUPLICATE, b.name.span, format!("rating branch `{}` is declared twice", b.name.name));
+                            self.err(
+                                codes::DUPLICATE,
+                                b.name.span,
+                                format!("rating branch `{}` is declared twice", b.name.name),
+                            );
                         }
                     }
                     self.rating_branches = r.branches.iter().map(|b| b.name.name.clone()).collect();
@@ -725,7 +961,8 @@ impl<'a> Checker<'a> {
             }
         }
         // Criteria, in declaration order.
-        let section_conds: Vec<Vec<&ast::Expr>> = sections.iter().map(|(_, _, c)| c.clone()).collect();
+        let section_conds: Vec<Vec<&ast::Expr>> =
+            sections.iter().map(|(_, _, c)| c.clone()).collect();
         let _ = section_conds;
         for (item, section, conds) in &flat {
             match item {
@@ -757,7 +994,11 @@ impl<'a> Checker<'a> {
         for (item, _, _) in &flat {
             if let CampaignItem::Scoring(s) = item {
                 if scoring_decl.is_some() {
-                    self.err(codes::DUPLICATE, s.span, "a campaign has at most one `scoring` block");
+                    self.err(
+                        codes::DUPLICATE,
+                        s.span,
+                        "a campaign has at most one `scoring` block",
+                    );
                 }
                 scoring_decl = Some(s);
             }
@@ -779,7 +1020,7 @@ impl<'a> Checker<'a> {
                     .criteria
                     .iter()
                     .filter(|c| !matches!(c.kind, CritKind::Adjust(_)))
-                    .filter_map(|c| crate::eval::max_points(c))
+                    .filter_map(crate::eval::max_points)
                     .sum();
                 if max != total {
                     self.warn(
@@ -791,7 +1032,9 @@ impl<'a> Checker<'a> {
                             crate::value::fmt_dec(max)
                         ),
                     )
-                    .help = Some("change `total`, or the points of the criteria, so that they agree".into());
+                    .help = Some(
+                        "change `total`, or the points of the criteria, so that they agree".into(),
+                    );
                 }
             }
             program.scoring = Some(info);
@@ -802,7 +1045,11 @@ impl<'a> Checker<'a> {
         for (item, _, _) in &flat {
             if let CampaignItem::Rank(r) = item {
                 if rank_decl.is_some() {
-                    self.err(codes::DUPLICATE, r.span, "a campaign has at most one `rank`");
+                    self.err(
+                        codes::DUPLICATE,
+                        r.span,
+                        "a campaign has at most one `rank`",
+                    );
                 }
                 rank_decl = Some(r);
             }
@@ -815,7 +1062,12 @@ impl<'a> Checker<'a> {
                 Some(n) => match Field::parse(&n.dotted()) {
                     Some(f) => f,
                     None => {
-                        self.err(codes::UNKNOWN_NAME, n.span, format!("cannot rank within `{}`", n.dotted())).help =
+                        self.err(
+                            codes::UNKNOWN_NAME,
+                            n.span,
+                            format!("cannot rank within `{}`", n.dotted()),
+                        )
+                        .help =
                             Some("rank within a reserved field: `bloc`, `kind` or `parent`".into());
                         Field::Bloc
                     }
@@ -829,7 +1081,11 @@ impl<'a> Checker<'a> {
             }
             program.rank = Some(RankSpec { key, within, then });
         } else if program.scoring.is_some() {
-            program.rank = Some(RankSpec { key: IExpr::Score, within: Field::Bloc, then: Vec::new() });
+            program.rank = Some(RankSpec {
+                key: IExpr::Score,
+                within: Field::Bloc,
+                then: Vec::new(),
+            });
         }
         // Rating.
         for (item, _, _) in &flat {
@@ -843,8 +1099,12 @@ impl<'a> Checker<'a> {
                     let cond = match &b.cond {
                         None => {
                             if i + 1 != n {
-                                self.err(codes::INVALID, b.span, "`otherwise` must close the rating").help =
-                                    Some("move this branch to the end".into());
+                                self.err(
+                                    codes::INVALID,
+                                    b.span,
+                                    "`otherwise` must close the rating",
+                                )
+                                .help = Some("move this branch to the end".into());
                             }
                             None
                         }
@@ -857,7 +1117,11 @@ impl<'a> Checker<'a> {
                         span: b.name.span,
                     });
                 }
-                program.rating = Some(RatingSpec { id: r.name.name.clone(), label: r.label.as_ref().map(|s| s.value.clone()), branches });
+                program.rating = Some(RatingSpec {
+                    id: r.name.name.clone(),
+                    label: r.label.as_ref().map(|s| s.value.clone()),
+                    branches,
+                });
             }
         }
         // Awards, in declaration order.
@@ -878,22 +1142,36 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        program.lets = self.let_slots.iter().map(|l| l.clone().unwrap_or_else(|| Let {
-            id: String::new(),
-            expr: IExpr::Const(Value::Missing),
-            ty: Type::Error,
-            display: Display::plain(),
-            span: Span::default(),
-            doc: None,
-        })).collect();
+        program.lets = self
+            .let_slots
+            .iter()
+            .map(|l| {
+                l.clone().unwrap_or_else(|| Let {
+                    id: String::new(),
+                    expr: IExpr::Const(Value::Missing),
+                    ty: Type::Error,
+                    display: Display::plain(),
+                    span: Span::default(),
+                    doc: None,
+                })
+            })
+            .collect();
         program.let_order = self.let_order.clone();
         // Indicators nobody reads.
         for i in 0..self.indicators.len() {
-            if self.campaign_indicator.get(i).copied().unwrap_or(false) && !self.indicator_used.get(i).copied().unwrap_or(true) {
+            if self.campaign_indicator.get(i).copied().unwrap_or(false)
+                && !self.indicator_used.get(i).copied().unwrap_or(true)
+            {
                 let ind = &self.indicators[i];
                 let (id, span) = (ind.id.clone(), ind.span);
-                self.warn(codes::UNUSED_INDICATOR, span, format!("indicator `{id}` is never read"))
-                    .help = Some("use it in a criterion, a `let`, the rating or an award, or remove it".into());
+                self.warn(
+                    codes::UNUSED_INDICATOR,
+                    span,
+                    format!("indicator `{id}` is never read"),
+                )
+                .help = Some(
+                    "use it in a criterion, a `let`, the rating or an award, or remove it".into(),
+                );
             }
         }
     }
@@ -941,7 +1219,11 @@ impl<'a> Checker<'a> {
                 None => return,
             }
         };
-        let blank_false = cl.options.iter().chain(decl.options.iter()).any(|o| matches!(o, ast::Opt::Blank(false, _)));
+        let blank_false = cl
+            .options
+            .iter()
+            .chain(decl.options.iter())
+            .any(|o| matches!(o, ast::Opt::Blank(false, _)));
         for it in &decl.items {
             let id = format!("{}.{}", cl.head.name.name, it.name.name);
             if self.indicator_names.contains_key(&id) {
@@ -964,7 +1246,11 @@ impl<'a> Checker<'a> {
 
     fn orderable(&mut self, t: &Type, span: Span) {
         if matches!(t, Type::Bool | Type::Text | Type::Status) {
-            self.err(codes::TYPE_MISMATCH, span, "a ranking key must be a number, a quantity, a date or a level");
+            self.err(
+                codes::TYPE_MISMATCH,
+                span,
+                "a ranking key must be a number, a quantity, a date or a level",
+            );
         }
     }
 
@@ -972,13 +1258,16 @@ impl<'a> Checker<'a> {
         match NaiveDate::from_ymd_opt(d.year, d.month, d.day) {
             Some(x) => Some(x),
             None => {
-                self.err(codes::BAD_DATE, d.span, format!("`{}` is not a date", d.text)).help = Some(
-                    if d.text.contains('/') {
-                        "dates are written day/month/year (`31/01/2024`) or year-month-day (`2024-01-31`)".into()
-                    } else {
-                        "check the month and the day".into()
-                    },
-                );
+                self.err(
+                    codes::BAD_DATE,
+                    d.span,
+                    format!("`{}` is not a date", d.text),
+                )
+                .help = Some(if d.text.contains('/') {
+                    "dates are written day/month/year (`31/01/2024`) or year-month-day (`2024-01-31`)".into()
+                } else {
+                    "check the month and the day".into()
+                });
                 None
             }
         }
@@ -997,13 +1286,22 @@ impl<'a> Checker<'a> {
     pub(crate) fn cond(&mut self, e: &ast::Expr, scope: &expr::Scope) -> IExpr {
         let (ie, t, _) = self.expr(e, scope, None);
         if t != Type::Bool && t != Type::Error {
-            self.err(codes::TYPE_MISMATCH, e.span, format!("expected a condition, found {}", expr::type_words(&t, self)))
-                .help = Some("write a comparison, e.g. `x >= 14.5%`".into());
+            self.err(
+                codes::TYPE_MISMATCH,
+                e.span,
+                format!("expected a condition, found {}", expr::type_words(&t, self)),
+            )
+            .help = Some("write a comparison, e.g. `x >= 14.5%`".into());
         }
         ie
     }
 
-    fn target(&mut self, t: &ast::Target, section: Option<usize>, conds: &[&ast::Expr]) -> Option<Criterion> {
+    fn target(
+        &mut self,
+        t: &ast::Target,
+        section: Option<usize>,
+        conds: &[&ast::Expr],
+    ) -> Option<Criterion> {
         let applies = self.applies(conds, &t.head.cond);
         let scope = expr::Scope::unit();
         let node = self.tnode(&t.body, &scope);
@@ -1025,15 +1323,28 @@ impl<'a> Checker<'a> {
             ast::TargetBody::Group(g) => {
                 if let ast::GroupKind::AtLeast(n) = g.kind {
                     if n as usize > g.children.len() || n == 0 {
-                        self.err(codes::INVALID, g.span, format!("`at_least {n} of` has {} conditions", g.children.len()));
+                        self.err(
+                            codes::INVALID,
+                            g.span,
+                            format!("`at_least {n} of` has {} conditions", g.children.len()),
+                        );
                     }
                 }
                 let children = g
                     .children
                     .iter()
-                    .map(|c| (c.label.as_ref().map(|s| s.value.clone()), self.tnode(&c.body, scope), c.span))
+                    .map(|c| {
+                        (
+                            c.label.as_ref().map(|s| s.value.clone()),
+                            self.tnode(&c.body, scope),
+                            c.span,
+                        )
+                    })
                     .collect();
-                TNode::Group { kind: g.kind, children }
+                TNode::Group {
+                    kind: g.kind,
+                    children,
+                }
             }
             ast::TargetBody::Expr(e) => {
                 let mut e = e;
@@ -1041,22 +1352,40 @@ impl<'a> Checker<'a> {
                     e = inner;
                 }
                 match &e.kind {
-                    ast::ExprKind::Cmp(op @ (CmpOp::Ge | CmpOp::Gt | CmpOp::Le | CmpOp::Lt), l, r) => {
-                        match self.comparison(*op, l, r, e.span, scope) {
-                            Some((actual, goal, ty, display)) => {
-                                TNode::Compare { actual, op: *op, goal, high: None, ty, display }
-                            }
-                            None => TNode::Cond(IExpr::Const(Value::Missing)),
-                        }
-                    }
+                    ast::ExprKind::Cmp(
+                        op @ (CmpOp::Ge | CmpOp::Gt | CmpOp::Le | CmpOp::Lt),
+                        l,
+                        r,
+                    ) => match self.comparison(*op, l, r, e.span, scope) {
+                        Some((actual, goal, ty, display)) => TNode::Compare {
+                            actual,
+                            op: *op,
+                            goal,
+                            high: None,
+                            ty,
+                            display,
+                        },
+                        None => TNode::Cond(IExpr::Const(Value::Missing)),
+                    },
                     ast::ExprKind::Band(l, lo, hi) => match self.band(l, lo, hi, e.span, scope) {
-                        Some((actual, goal, high, ty, display)) => {
-                            TNode::Compare { actual, op: CmpOp::Ge, goal, high: Some(high), ty, display }
-                        }
+                        Some((actual, goal, high, ty, display)) => TNode::Compare {
+                            actual,
+                            op: CmpOp::Ge,
+                            goal,
+                            high: Some(high),
+                            ty,
+                            display,
+                        },
                         None => TNode::Cond(IExpr::Const(Value::Missing)),
                     },
                     ast::ExprKind::In(x, lo, hi) => match self.band(x, lo, hi, e.span, scope) {
-                        Some((actual, lo, hi, ty, display)) => TNode::Interval { actual, lo, hi, ty, display },
+                        Some((actual, lo, hi, ty, display)) => TNode::Interval {
+                            actual,
+                            lo,
+                            hi,
+                            ty,
+                            display,
+                        },
                         None => TNode::Cond(IExpr::Const(Value::Missing)),
                     },
                     _ => {
@@ -1065,7 +1394,10 @@ impl<'a> Checker<'a> {
                             self.err(
                                 codes::TYPE_MISMATCH,
                                 e.span,
-                                format!("a target must be a condition, found {}", expr::type_words(&t, self)),
+                                format!(
+                                    "a target must be a condition, found {}",
+                                    expr::type_words(&t, self)
+                                ),
                             )
                             .help = Some("compare it with a goal, e.g. `x >= 14.5%`".into());
                         }
@@ -1076,15 +1408,27 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn deadline(&mut self, d: &ast::Deadline, section: Option<usize>, conds: &[&ast::Expr]) -> Option<Criterion> {
+    fn deadline(
+        &mut self,
+        d: &ast::Deadline,
+        section: Option<usize>,
+        conds: &[&ast::Expr],
+    ) -> Option<Criterion> {
         let applies = self.applies(conds, &d.head.cond);
         let scope = expr::Scope::unit();
         let (date, dt, _) = self.expr(&d.date, &scope, None);
         let (due, ut, _) = self.expr(&d.due, &scope, None);
         for (t, e) in [(&dt, &d.date), (&ut, &d.due)] {
             if *t != Type::Date && *t != Type::Error {
-                self.err(codes::TYPE_MISMATCH, e.span, format!("a deadline needs a date, found {}", expr::type_words(t, self)))
-                    .help = Some("declare the indicator as `: date`".into());
+                self.err(
+                    codes::TYPE_MISMATCH,
+                    e.span,
+                    format!(
+                        "a deadline needs a date, found {}",
+                        expr::type_words(t, self)
+                    ),
+                )
+                .help = Some("declare the indicator as `: date`".into());
             }
         }
         if let (Some((from, to)), IExpr::DateLit(due_d)) = (self.period, &due) {
@@ -1092,7 +1436,12 @@ impl<'a> Checker<'a> {
                 self.warn(
                     codes::DEADLINE_OUTSIDE_PERIOD,
                     d.due.span,
-                    format!("the due date {} is outside the campaign period {} .. {}", due_d.format("%d/%m/%Y"), from.format("%d/%m/%Y"), to.format("%d/%m/%Y")),
+                    format!(
+                        "the due date {} is outside the campaign period {} .. {}",
+                        due_d.format("%d/%m/%Y"),
+                        from.format("%d/%m/%Y"),
+                        to.format("%d/%m/%Y")
+                    ),
                 )
                 .help = Some("check the year of the due date, or the campaign's `period`".into());
             }
@@ -1101,7 +1450,11 @@ impl<'a> Checker<'a> {
         Some(Criterion {
             id: d.head.name.name.clone(),
             label: d.head.label.as_ref().map(|s| s.value.clone()),
-            kind: CritKind::Deadline(DeadlineSpec { date, due, before: d.before }),
+            kind: CritKind::Deadline(DeadlineSpec {
+                date,
+                due,
+                before: d.before,
+            }),
             section,
             applies,
             points,
@@ -1118,31 +1471,52 @@ impl<'a> Checker<'a> {
         _program: &mut Program,
     ) -> Option<Criterion> {
         let declares = cl.head.label.is_some() || !cl.items.is_empty();
-        let (decl, label, doc): (&'a ast::ChecklistDecl, Option<String>, Option<String>) = if declares {
-            (cl, cl.head.label.as_ref().map(|s| s.value.clone()), cl.head.doc.0.clone())
-        } else {
-            match self.global_checklists.get(&cl.head.name.name) {
-                Some(g) => {
-                    let g = g.decl;
-                    (g, g.head.label.as_ref().map(|s| s.value.clone()), g.head.doc.0.clone().or(cl.head.doc.0.clone()))
-                }
-                None => {
-                    let cands: Vec<String> = self.global_checklists.keys().cloned().collect();
-                    let d = self.err(codes::UNKNOWN_NAME, cl.head.name.span, format!("unknown checklist `{}`", cl.head.name.name));
-                    d.help = Some(match nearest(&cl.head.name.name, cands.iter().map(|s| s.as_str())) {
+        let (decl, label, doc): (&'a ast::ChecklistDecl, Option<String>, Option<String>) =
+            if declares {
+                (
+                    cl,
+                    cl.head.label.as_ref().map(|s| s.value.clone()),
+                    cl.head.doc.0.clone(),
+                )
+            } else {
+                match self.global_checklists.get(&cl.head.name.name) {
+                    Some(g) => {
+                        let g = g.decl;
+                        (
+                            g,
+                            g.head.label.as_ref().map(|s| s.value.clone()),
+                            g.head.doc.0.clone().or(cl.head.doc.0.clone()),
+                        )
+                    }
+                    None => {
+                        let cands: Vec<String> = self.global_checklists.keys().cloned().collect();
+                        let d = self.err(
+                            codes::UNKNOWN_NAME,
+                            cl.head.name.span,
+                            format!("unknown checklist `{}`", cl.head.name.name),
+                        );
+                        d.help = Some(match nearest(&cl.head.name.name, cands.iter().map(|s| s.as_str())) {
                         Some(n) => format!("did you mean `{n}`?"),
                         None => "declare its items here, or `use std.chi_thi_26` for the \"3 dám\", \"3 hơn\" and \"5 rõ\"".into(),
                     });
-                    return None;
+                        return None;
+                    }
                 }
-            }
-        };
+            };
         if decl.items.is_empty() {
-            self.err(codes::INVALID, cl.head.name.span, "a checklist needs at least one `item`");
+            self.err(
+                codes::INVALID,
+                cl.head.name.span,
+                "a checklist needs at least one `item`",
+            );
             return None;
         }
         // Options: the library's, then the campaign's own.
-        let mut options: Vec<ast::Opt> = if declares { Vec::new() } else { decl.options.clone() };
+        let mut options: Vec<ast::Opt> = if declares {
+            Vec::new()
+        } else {
+            decl.options.clone()
+        };
         for o in &cl.options {
             options.retain(|x| std::mem::discriminant(x) != std::mem::discriminant(o));
             options.push(o.clone());
@@ -1150,12 +1524,18 @@ impl<'a> Checker<'a> {
         if declares {
             options = cl.options.clone();
         }
-        let blank_false = options.iter().any(|o| matches!(o, ast::Opt::Blank(false, _)));
+        let blank_false = options
+            .iter()
+            .any(|o| matches!(o, ast::Opt::Blank(false, _)));
         let mut items = Vec::new();
         let mut seen = HashSet::new();
         for it in &decl.items {
             if !seen.insert(it.name.name.clone()) {
-                self.err(codes::DUPLICATE, it.name.span, format!("item `{}` is declared twice", it.name.name));
+                self.err(
+                    codes::DUPLICATE,
+                    it.name.span,
+                    format!("item `{}` is declared twice", it.name.name),
+                );
                 continue;
             }
             let id = format!("{}.{}", cl.head.name.name, it.name.name);
@@ -1174,7 +1554,11 @@ impl<'a> Checker<'a> {
                     false,
                 ),
             };
-            items.push(ChecklistItem { id: it.name.name.clone(), label: it.label.as_ref().map(|s| s.value.clone()), slot });
+            items.push(ChecklistItem {
+                id: it.name.name.clone(),
+                label: it.label.as_ref().map(|s| s.value.clone()),
+                slot,
+            });
         }
         let mut require = items.len();
         for o in &options {
@@ -1183,8 +1567,12 @@ impl<'a> Checker<'a> {
                     Require::All => items.len(),
                     Require::AtLeast(n) => {
                         if *n as usize > items.len() || *n == 0 {
-                            self.err(codes::INVALID, *span, format!("`require at_least {n}` of {} items", items.len()))
-                                .help = Some(format!("choose a number from 1 to {}", items.len()));
+                            self.err(
+                                codes::INVALID,
+                                *span,
+                                format!("`require at_least {n}` of {} items", items.len()),
+                            )
+                            .help = Some(format!("choose a number from 1 to {}", items.len()));
                         }
                         (*n as usize).min(items.len())
                     }
@@ -1205,22 +1593,45 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn adjust(&mut self, a: &ast::Adjust, section: Option<usize>, conds: &[&ast::Expr]) -> Option<Criterion> {
+    fn adjust(
+        &mut self,
+        a: &ast::Adjust,
+        section: Option<usize>,
+        conds: &[&ast::Expr],
+    ) -> Option<Criterion> {
         let applies = self.applies(conds, &a.head.cond);
         let scope = expr::Scope::unit();
         let spec = match &a.kind {
-            ast::AdjustKind::When(e) => AdjustSpec::When { amount: a.amount, cond: self.cond(e, &scope) },
+            ast::AdjustKind::When(e) => AdjustSpec::When {
+                amount: a.amount,
+                cond: self.cond(e, &scope),
+            },
             ast::AdjustKind::Per(e, max) => {
                 let (count, t, _) = self.expr(e, &scope, None);
                 if t != Type::Number && t != Type::Error {
-                    self.err(codes::TYPE_MISMATCH, e.span, format!("`per` counts occurrences: expected a number, found {}", expr::type_words(&t, self)));
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        e.span,
+                        format!(
+                            "`per` counts occurrences: expected a number, found {}",
+                            expr::type_words(&t, self)
+                        ),
+                    );
                 }
-                AdjustSpec::Per { amount: a.amount, count, max: *max }
+                AdjustSpec::Per {
+                    amount: a.amount,
+                    count,
+                    max: *max,
+                }
             }
         };
         for o in &a.options {
-            self.err(codes::INVALID, o.span(), "an adjustment carries its points in its amount").help =
-                Some("remove this option block".into());
+            self.err(
+                codes::INVALID,
+                o.span(),
+                "an adjustment carries its points in its amount",
+            )
+            .help = Some("remove this option block".into());
         }
         Some(Criterion {
             id: a.head.name.name.clone(),
@@ -1237,7 +1648,13 @@ impl<'a> Checker<'a> {
     fn step_value(&mut self, step: &AstStep, kind: &NodeKind, span: Span) -> Option<Decimal> {
         let (want, display) = match kind {
             NodeKind::Compare(t, d, _) => (t.clone(), d.clone()),
-            NodeKind::Deadline => (Type::Duration(DurKind::Days), Display { factor: Decimal::ONE, text: Some("days".into()) }),
+            NodeKind::Deadline => (
+                Type::Duration(DurKind::Days),
+                Display {
+                    factor: Decimal::ONE,
+                    text: Some("days".into()),
+                },
+            ),
             _ => return None,
         };
         let (v, t) = match step {
@@ -1261,7 +1678,15 @@ impl<'a> Checker<'a> {
             (a, b) => a == b,
         };
         if !ok {
-            self.err(codes::UNIT_MISMATCH, span, format!("the step is {} but the criterion measures {}", expr::type_words(&t, self), expr::type_words(&want, self)));
+            self.err(
+                codes::UNIT_MISMATCH,
+                span,
+                format!(
+                    "the step is {} but the criterion measures {}",
+                    expr::type_words(&t, self),
+                    expr::type_words(&want, self)
+                ),
+            );
             return None;
         }
         if v <= Decimal::ZERO {
@@ -1271,7 +1696,12 @@ impl<'a> Checker<'a> {
         Some(v)
     }
 
-    fn points(&mut self, options: &[ast::Opt], kind: &NodeKind, name_span: Span) -> Option<PointsSpec> {
+    fn points(
+        &mut self,
+        options: &[ast::Opt],
+        kind: &NodeKind,
+        name_span: Span,
+    ) -> Option<PointsSpec> {
         let mut spec: Option<PointsSpec> = None;
         let mut bonus = None;
         let mut penalty = None;
@@ -1284,23 +1714,45 @@ impl<'a> Checker<'a> {
                     match (mode, kind) {
                         (PointsMode::PerItem, NodeKind::Checklist) => {}
                         (PointsMode::PerItem, _) => {
-                            self.err(codes::INVALID, *span, "`points … per item` is for checklists");
+                            self.err(
+                                codes::INVALID,
+                                *span,
+                                "`points … per item` is for checklists",
+                            );
                         }
-                        (PointsMode::Proportional | PointsMode::Relative, NodeKind::Compare(t, _, _))
-                            if !matches!(t, Type::Date | Type::Duration(_) | Type::Level(_)) => {}
+                        (
+                            PointsMode::Proportional | PointsMode::Relative,
+                            NodeKind::Compare(t, _, _),
+                        ) if !matches!(t, Type::Date | Type::Duration(_) | Type::Level(_)) => {}
                         (PointsMode::Proportional | PointsMode::Relative, _) => {
                             self.err(codes::INVALID, *span, "proportional points need a target that compares a number with a goal")
                                 .help = Some("use plain `points N`".into());
                         }
                         _ => {}
                     }
-                    spec = Some(PointsSpec { n: *n, mode: *mode, bonus: None, penalty: None });
+                    spec = Some(PointsSpec {
+                        n: *n,
+                        mode: *mode,
+                        bonus: None,
+                        penalty: None,
+                    });
                 }
-                ast::Opt::Bonus { amount, step, dir, max, span, .. } => {
+                ast::Opt::Bonus {
+                    amount,
+                    step,
+                    dir,
+                    max,
+                    span,
+                    ..
+                } => {
                     match kind {
                         NodeKind::Compare(_, _, op) => {
                             let higher = matches!(op, CmpOp::Ge | CmpOp::Gt);
-                            let right = if higher { Direction::Above } else { Direction::Below };
+                            let right = if higher {
+                                Direction::Above
+                            } else {
+                                Direction::Below
+                            };
                             if *dir != right {
                                 let word = if higher { "above" } else { "below" };
                                 self.err(codes::INVALID, *span, format!("this target is {}: its bonus counts steps `{word}` the goal", if higher { "higher-is-better" } else { "lower-is-better" }))
@@ -1308,38 +1760,73 @@ impl<'a> Checker<'a> {
                             }
                         }
                         _ => {
-                            self.err(codes::INVALID, *span, "a bonus needs a target that compares a value with a goal");
+                            self.err(
+                                codes::INVALID,
+                                *span,
+                                "a bonus needs a target that compares a value with a goal",
+                            );
                             continue;
                         }
                     }
                     if let Some(s) = self.step_value(step, kind, *span) {
-                        bonus = Some(Step { amount: *amount, step: s, max: max.as_ref().map(|m| m.0) });
+                        bonus = Some(Step {
+                            amount: *amount,
+                            step: s,
+                            max: max.as_ref().map(|m| m.0),
+                        });
                     }
                 }
-                ast::Opt::Penalty { amount, step, dir, max, span, .. } => {
+                ast::Opt::Penalty {
+                    amount,
+                    step,
+                    dir,
+                    max,
+                    span,
+                    ..
+                } => {
                     match kind {
                         NodeKind::Compare(_, _, op) => {
                             let higher = matches!(op, CmpOp::Ge | CmpOp::Gt);
-                            let right = if higher { Direction::Below } else { Direction::Above };
+                            let right = if higher {
+                                Direction::Below
+                            } else {
+                                Direction::Above
+                            };
                             if *dir != right {
                                 let word = if higher { "below" } else { "above" };
-                                self.err(codes::INVALID, *span, format!("this target's penalty counts steps `{word}` the goal"))
-                                    .help = Some(format!("write `{word}`"));
+                                self.err(
+                                    codes::INVALID,
+                                    *span,
+                                    format!("this target's penalty counts steps `{word}` the goal"),
+                                )
+                                .help = Some(format!("write `{word}`"));
                             }
                         }
                         NodeKind::Deadline => {
                             if *dir != Direction::Late {
-                                self.err(codes::INVALID, *span, "a deadline's penalty counts days late").help =
-                                    Some("write `penalty 1 per day late`".into());
+                                self.err(
+                                    codes::INVALID,
+                                    *span,
+                                    "a deadline's penalty counts days late",
+                                )
+                                .help = Some("write `penalty 1 per day late`".into());
                             }
                         }
                         _ => {
-                            self.err(codes::INVALID, *span, "a penalty needs a target with a goal, or a deadline");
+                            self.err(
+                                codes::INVALID,
+                                *span,
+                                "a penalty needs a target with a goal, or a deadline",
+                            );
                             continue;
                         }
                     }
                     if let Some(s) = self.step_value(step, kind, *span) {
-                        penalty = Some(Step { amount: *amount, step: s, max: max.as_ref().map(|m| m.0) });
+                        penalty = Some(Step {
+                            amount: *amount,
+                            step: s,
+                            max: max.as_ref().map(|m| m.0),
+                        });
                     }
                 }
                 ast::Opt::Require(_, span) => {
@@ -1355,38 +1842,58 @@ impl<'a> Checker<'a> {
             }
         }
         if (bonus.is_some() || penalty.is_some()) && spec.is_none() {
-            self.err(codes::INVALID, name_span, "a bonus or a penalty needs `points N` on the same criterion");
+            self.err(
+                codes::INVALID,
+                name_span,
+                "a bonus or a penalty needs `points N` on the same criterion",
+            );
             return None;
         }
         let mut spec = spec?;
         if spec.mode == PointsMode::Proportional && penalty.is_some() {
-            self.err(codes::INVALID, name_span, "`proportional` with `penalty`: choose one").help =
-                Some("a penalty replaces proportional points for a criterion".into());
+            self.err(
+                codes::INVALID,
+                name_span,
+                "`proportional` with `penalty`: choose one",
+            )
+            .help = Some("a penalty replaces proportional points for a criterion".into());
         }
         spec.bonus = bonus;
         spec.penalty = penalty;
         Some(spec)
     }
 
-    fn award(&mut self, a: &'a ast::AwardDecl, order: Option<usize>, _program: &Program) -> Option<AwardSpec> {
+    fn award(
+        &mut self,
+        a: &'a ast::AwardDecl,
+        order: Option<usize>,
+        _program: &Program,
+    ) -> Option<AwardSpec> {
         // A name without a condition joins a library award.
-        let (decl, own_limit): (&'a ast::AwardDecl, Option<&ast::Limit>) = if a.label.is_none() && a.when.is_none() {
-            match self.global_awards.get(&a.name.name) {
-                Some(g) if !std::ptr::eq(*g, a) => (*g, a.limit.as_ref()),
-                _ if order.is_none() => (a, a.limit.as_ref()),
-                _ => {
-                    let cands: Vec<String> = self.global_awards.keys().cloned().collect();
-                    let d = self.err(codes::UNKNOWN_NAME, a.name.span, format!("unknown award `{}`", a.name.name));
-                    d.help = Some(match nearest(&a.name.name, cands.iter().map(|s| s.as_str())) {
-                        Some(n) => format!("did you mean `{n}`?"),
-                        None => "give the award a label and a `when` condition".into(),
-                    });
-                    return None;
+        let (decl, own_limit): (&'a ast::AwardDecl, Option<&ast::Limit>) =
+            if a.label.is_none() && a.when.is_none() {
+                match self.global_awards.get(&a.name.name) {
+                    Some(g) if !std::ptr::eq(*g, a) => (*g, a.limit.as_ref()),
+                    _ if order.is_none() => (a, a.limit.as_ref()),
+                    _ => {
+                        let cands: Vec<String> = self.global_awards.keys().cloned().collect();
+                        let d = self.err(
+                            codes::UNKNOWN_NAME,
+                            a.name.span,
+                            format!("unknown award `{}`", a.name.name),
+                        );
+                        d.help = Some(
+                            match nearest(&a.name.name, cands.iter().map(|s| s.as_str())) {
+                                Some(n) => format!("did you mean `{n}`?"),
+                                None => "give the award a label and a `when` condition".into(),
+                            },
+                        );
+                        return None;
+                    }
                 }
-            }
-        } else {
-            (a, a.limit.as_ref())
-        };
+            } else {
+                (a, a.limit.as_ref())
+            };
         let scope = expr::Scope::post(order);
         let when = decl.when.as_ref().map(|e| self.cond(e, &scope));
         let limit = match own_limit.or(decl.limit.as_ref()) {
@@ -1395,14 +1902,21 @@ impl<'a> Checker<'a> {
                 let per = match Field::parse(&l.per.dotted()) {
                     Some(f) => f,
                     None => {
-                        self.err(codes::UNKNOWN_NAME, l.per.span, format!("cannot limit per `{}`", l.per.dotted())).help =
+                        self.err(
+                            codes::UNKNOWN_NAME,
+                            l.per.span,
+                            format!("cannot limit per `{}`", l.per.dotted()),
+                        )
+                        .help =
                             Some("limit per a reserved field: `bloc`, `kind` or `parent`".into());
                         Field::Bloc
                     }
                 };
                 let amount = match &l.amount {
                     ast::LimitAmount::Count(n, _) => LimitSpec::Count(*n),
-                    ast::LimitAmount::Share(p, _, of) => LimitSpec::Share(*p, of.as_ref().map(|e| self.cond(e, &scope))),
+                    ast::LimitAmount::Share(p, _, of) => {
+                        LimitSpec::Share(*p, of.as_ref().map(|e| self.cond(e, &scope)))
+                    }
                 };
                 Some((amount, per))
             }
@@ -1418,7 +1932,11 @@ impl<'a> Checker<'a> {
     }
 
     fn test(&mut self, t: &ast::TestDecl, program: &Program) -> Option<TestSpec> {
-        let base = self.files.iter().find(|f| f.file == t.span.file).and_then(|f| f.path.clone());
+        let base = self
+            .files
+            .iter()
+            .find(|f| f.file == t.span.file)
+            .and_then(|f| f.path.clone());
         let mut data = Vec::new();
         let mut given = Vec::new();
         let mut expects = Vec::new();
@@ -1426,14 +1944,26 @@ impl<'a> Checker<'a> {
         for part in &t.parts {
             match part {
                 ast::TestPart::Data(s) => {
-                    let dir = base.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+                    let dir = base
+                        .as_deref()
+                        .and_then(Path::parent)
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default();
                     data.push((dir.join(&s.value), s.span));
                 }
                 ast::TestPart::Given { unit, fields, span } => {
                     if !given_units.insert(unit.name.clone()) {
-                        self.err(codes::DUPLICATE, unit.span, format!("unit `{}` is given twice in this test", unit.name));
+                        self.err(
+                            codes::DUPLICATE,
+                            unit.span,
+                            format!("unit `{}` is given twice in this test", unit.name),
+                        );
                     }
-                    let mut row = GivenRow { unit: unit.name.clone(), fields: Vec::new(), span: *span };
+                    let mut row = GivenRow {
+                        unit: unit.name.clone(),
+                        fields: Vec::new(),
+                        span: *span,
+                    };
                     for f in fields {
                         if let Some(v) = self.given_field(f) {
                             row.fields.push(v);
@@ -1444,46 +1974,77 @@ impl<'a> Checker<'a> {
                 ast::TestPart::Expect(e) => {
                     let scope = expr::Scope::test();
                     let ie = self.cond(e, &scope);
-                    expects.push(Expectation { expr: ie, span: e.span });
+                    expects.push(Expectation {
+                        expr: ie,
+                        span: e.span,
+                    });
                 }
             }
         }
         let _ = program;
-        Some(TestSpec { name: t.name.value.clone(), data, given, expects, span: t.span })
+        Some(TestSpec {
+            name: t.name.value.clone(),
+            data,
+            given,
+            expects,
+            span: t.span,
+        })
     }
 
     fn given_field(&mut self, f: &ast::Field) -> Option<(GivenTarget, Value)> {
         let name = f.name.dotted();
         if let Some(field) = Field::parse(&name) {
             return match &f.value {
-                ast::GivenValue::Lit(ast::Literal::String(s)) => Some((GivenTarget::Field(field), Value::Text(s.as_str().into()))),
+                ast::GivenValue::Lit(ast::Literal::String(s)) => {
+                    Some((GivenTarget::Field(field), Value::Text(s.as_str().into())))
+                }
                 _ => {
-                    self.err(codes::TYPE_MISMATCH, f.span, format!("`{name}` is text: write it in quotes"));
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        f.span,
+                        format!("`{name}` is text: write it in quotes"),
+                    );
                     None
                 }
             };
         }
         if name == "period" {
             return match &f.value {
-                ast::GivenValue::Lit(ast::Literal::Number(n, _)) => Some((GivenTarget::Period, Value::Num(*n))),
+                ast::GivenValue::Lit(ast::Literal::Number(n, _)) => {
+                    Some((GivenTarget::Period, Value::Num(*n)))
+                }
                 _ => {
-                    self.err(codes::TYPE_MISMATCH, f.span, "`period` is a year, e.g. `period = 2023`");
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        f.span,
+                        "`period` is a year, e.g. `period = 2023`",
+                    );
                     None
                 }
             };
         }
         if name == "awards" {
             return match &f.value {
-                ast::GivenValue::Lit(ast::Literal::String(s)) => Some((GivenTarget::Awards, Value::Text(s.as_str().into()))),
+                ast::GivenValue::Lit(ast::Literal::String(s)) => {
+                    Some((GivenTarget::Awards, Value::Text(s.as_str().into())))
+                }
                 _ => {
-                    self.err(codes::TYPE_MISMATCH, f.span, "`awards` lists award ids in quotes, separated by `;`");
+                    self.err(
+                        codes::TYPE_MISMATCH,
+                        f.span,
+                        "`awards` lists award ids in quotes, separated by `;`",
+                    );
                     None
                 }
             };
         }
         let Some(slot) = self.indicator(&name) else {
             let cands: Vec<String> = self.indicator_names.keys().cloned().collect();
-            let d = self.err(codes::UNKNOWN_NAME, f.name.span, format!("unknown indicator `{name}`"));
+            let d = self.err(
+                codes::UNKNOWN_NAME,
+                f.name.span,
+                format!("unknown indicator `{name}`"),
+            );
             if let Some(n) = nearest(&name, cands.iter().map(|s| s.as_str())) {
                 d.help = Some(format!("did you mean `{n}`?"));
             }
@@ -1506,7 +2067,9 @@ pub(crate) enum NodeKind {
 
 fn node_kind(n: &TNode) -> NodeKind {
     match n {
-        TNode::Compare { ty, display, op, .. } => NodeKind::Compare(ty.clone(), display.clone(), *op),
+        TNode::Compare {
+            ty, display, op, ..
+        } => NodeKind::Compare(ty.clone(), display.clone(), *op),
         _ => NodeKind::Other,
     }
 }

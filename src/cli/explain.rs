@@ -12,7 +12,16 @@ use thidua::report::{self, node_display, value_text};
 use thidua::value::{fmt_dec, Display, Value};
 
 #[allow(clippy::too_many_arguments)]
-pub fn cmd(plan: &Path, data_paths: &[PathBuf], unit: &str, criterion: Option<&str>, locale: Option<LocaleArg>, format: &str, out: Option<&Path>, ecolor: bool) -> i32 {
+pub fn cmd(
+    plan: &Path,
+    data_paths: &[PathBuf],
+    unit: &str,
+    criterion: Option<&str>,
+    locale: Option<LocaleArg>,
+    format: &str,
+    out: Option<&Path>,
+    ecolor: bool,
+) -> i32 {
     let mut sources = SourceMap::default();
     let (prog, _) = match load_plan(plan, &mut sources, ecolor) {
         Ok(x) => x,
@@ -24,7 +33,10 @@ pub fn cmd(plan: &Path, data_paths: &[PathBuf], unit: &str, criterion: Option<&s
         Err(data::Unreadable(m)) => return usage(&m),
     };
     if !ds.errors.is_empty() {
-        eprint!("{}", report::diagnostics::human(&ds.errors, &sources, ecolor));
+        eprint!(
+            "{}",
+            report::diagnostics::human(&ds.errors, &sources, ecolor)
+        );
         return 1;
     }
     let ev = match eval::evaluate(&prog, ds.rows) {
@@ -36,7 +48,9 @@ pub fn cmd(plan: &Path, data_paths: &[PathBuf], unit: &str, criterion: Option<&s
     };
     if ev.unit(unit).is_none() {
         let ids: Vec<&str> = ev.units().map(|(r, _)| r.id.as_str()).collect();
-        let hint = thidua::diag::nearest(unit, ids.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+        let hint = thidua::diag::nearest(unit, ids.iter().copied())
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
         eprintln!("error: no unit `{unit}` in the data{hint}");
         return 2;
     }
@@ -47,7 +61,8 @@ pub fn cmd(plan: &Path, data_paths: &[PathBuf], unit: &str, criterion: Option<&s
         }
     }
     let text = if format == "json" {
-        let mut s = serde_json::to_string_pretty(&trace_json(&prog, &ev, unit, criterion)).unwrap_or_default();
+        let mut s = serde_json::to_string_pretty(&trace_json(&prog, &ev, unit, criterion))
+            .unwrap_or_default();
         s.push('\n');
         s
     } else {
@@ -61,18 +76,21 @@ pub fn cmd(plan: &Path, data_paths: &[PathBuf], unit: &str, criterion: Option<&s
 
 fn inputs(e: &IExpr, out: &mut Vec<usize>, lets: &mut Vec<usize>) {
     match e {
-        IExpr::Ind(s) => {
-            if !out.contains(s) {
-                out.push(*s)
-            }
-        }
-        IExpr::Let(l) => {
-            if !lets.contains(l) {
-                lets.push(*l)
-            }
-        }
-        IExpr::Neg(a) | IExpr::Not(a) | IExpr::Present(a) | IExpr::Previous(a) | IExpr::At(a, _) | IExpr::Streak(a) | IExpr::StatusCmp(_, a, _) => inputs(a, out, lets),
-        IExpr::And(a, b) | IExpr::Or(a, b) | IExpr::Arith(_, a, b) | IExpr::DateDiff(a, b) | IExpr::Cmp(_, a, b) | IExpr::Coalesce(a, b) => {
+        IExpr::Ind(s) if !out.contains(s) => out.push(*s),
+        IExpr::Let(l) if !lets.contains(l) => lets.push(*l),
+        IExpr::Neg(a)
+        | IExpr::Not(a)
+        | IExpr::Present(a)
+        | IExpr::Previous(a)
+        | IExpr::At(a, _)
+        | IExpr::Streak(a)
+        | IExpr::StatusCmp(_, a, _) => inputs(a, out, lets),
+        IExpr::And(a, b)
+        | IExpr::Or(a, b)
+        | IExpr::Arith(_, a, b)
+        | IExpr::DateDiff(a, b)
+        | IExpr::Cmp(_, a, b)
+        | IExpr::Coalesce(a, b) => {
             inputs(a, out, lets);
             inputs(b, out, lets);
         }
@@ -103,7 +121,9 @@ fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
     let mut lets = Vec::new();
     fn node(t: &TNode, ins: &mut Vec<usize>, lets: &mut Vec<usize>) {
         match t {
-            TNode::Compare { actual, goal, high, .. } => {
+            TNode::Compare {
+                actual, goal, high, ..
+            } => {
                 inputs(actual, ins, lets);
                 inputs(goal, ins, lets);
                 if let Some(h) = high {
@@ -116,7 +136,9 @@ fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
                 inputs(hi, ins, lets);
             }
             TNode::Cond(e) => inputs(e, ins, lets),
-            TNode::Group { children, .. } => children.iter().for_each(|(_, c, _)| node(c, ins, lets)),
+            TNode::Group { children, .. } => {
+                children.iter().for_each(|(_, c, _)| node(c, ins, lets))
+            }
         }
     }
     match c {
@@ -126,8 +148,12 @@ fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
             inputs(&d.due, &mut ins, &mut lets);
         }
         CritKind::Checklist(cl) => ins.extend(cl.items.iter().map(|i| i.slot)),
-        CritKind::Adjust(thidua::ir::AdjustSpec::When { cond, .. }) => inputs(cond, &mut ins, &mut lets),
-        CritKind::Adjust(thidua::ir::AdjustSpec::Per { count, .. }) => inputs(count, &mut ins, &mut lets),
+        CritKind::Adjust(thidua::ir::AdjustSpec::When { cond, .. }) => {
+            inputs(cond, &mut ins, &mut lets)
+        }
+        CritKind::Adjust(thidua::ir::AdjustSpec::Per { count, .. }) => {
+            inputs(count, &mut ins, &mut lets)
+        }
     }
     (ins, lets)
 }
@@ -135,10 +161,18 @@ fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
 fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult, indent: usize) {
     let pad = " ".repeat(indent);
     let (display, ty) = node_display(t);
-    let label = n.label.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
+    let label = n
+        .label
+        .as_deref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default();
     let _ = write!(out, "{pad}{label}{}", n.status.as_str());
     if let Some(a) = &n.actual {
-        let _ = write!(out, " — actual {}", value_text(prog, a, &display, ty.as_ref()));
+        let _ = write!(
+            out,
+            " — actual {}",
+            value_text(prog, a, &display, ty.as_ref())
+        );
     }
     if let Some(g) = &n.goal {
         let _ = write!(out, ", goal {}", value_text(prog, g, &display, ty.as_ref()));
@@ -147,11 +181,27 @@ fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult
         let _ = write!(out, " .. {}", value_text(prog, h, &display, ty.as_ref()));
     }
     if let Some(g) = n.gap {
-        let unit = if matches!(n.actual, Some(Value::Date(_))) { " days".to_string() } else { display.text.clone().map(|u| if u == "%" { u } else { format!(" {u}") }).unwrap_or_default() };
-        let _ = write!(out, ", gap {}{unit}", fmt_dec(g.checked_div(display.factor).unwrap_or(g)));
+        let unit = if matches!(n.actual, Some(Value::Date(_))) {
+            " days".to_string()
+        } else {
+            display
+                .text
+                .clone()
+                .map(|u| if u == "%" { u } else { format!(" {u}") })
+                .unwrap_or_default()
+        };
+        let _ = write!(
+            out,
+            ", gap {}{unit}",
+            fmt_dec(g.checked_div(display.factor).unwrap_or(g))
+        );
     }
     if let Some(a) = n.achievement {
-        let _ = write!(out, ", achievement {}", fmt_dec(thidua::value::round_half_away(a, 4)));
+        let _ = write!(
+            out,
+            ", achievement {}",
+            fmt_dec(thidua::value::round_half_away(a, 4))
+        );
     }
     out.push('\n');
     let kids: Vec<Option<&TNode>> = match t {
@@ -164,7 +214,9 @@ fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult
 }
 
 fn points_text(r: &CritResult) -> String {
-    let Some(p) = r.points else { return "not scored".into() };
+    let Some(p) = r.points else {
+        return "not scored".into();
+    };
     let Some(t) = &r.trace else { return fmt_dec(p) };
     let mut s = format!("{} points", fmt_dec(p));
     if let Some(m) = r.max_points {
@@ -178,7 +230,10 @@ fn points_text(r: &CritResult) -> String {
         s.push_str(&format!(" − penalty {}", fmt_dec(t.penalty)));
     }
     if t.unrounded != p {
-        s.push_str(&format!(" = {} rounded half away from zero", fmt_dec(t.unrounded)));
+        s.push_str(&format!(
+            " = {} rounded half away from zero",
+            fmt_dec(t.unrounded)
+        ));
     }
     if !t.note.is_empty() {
         s.push_str(&format!(" ({})", t.note));
@@ -188,13 +243,33 @@ fn points_text(r: &CritResult) -> String {
 
 pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str>) -> String {
     let mut out = String::new();
-    let Some((row, st)) = ev.unit(unit) else { return out };
-    let _ = writeln!(out, "{} {} · {}", row.id, row.name.as_deref().map(|n| format!("({n})")).unwrap_or_default(), row.bloc.as_deref().unwrap_or("no bloc"));
+    let Some((row, st)) = ev.unit(unit) else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "{} {} · {}",
+        row.id,
+        row.name
+            .as_deref()
+            .map(|n| format!("({n})"))
+            .unwrap_or_default(),
+        row.bloc.as_deref().unwrap_or("no bloc")
+    );
     for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
         if only.map(|o| o != c.id).unwrap_or(false) {
             continue;
         }
-        let _ = writeln!(out, "\n{} {} [{}]", c.id, c.label.as_deref().map(|l| format!("\"{l}\"")).unwrap_or_default(), c.kind.name());
+        let _ = writeln!(
+            out,
+            "\n{} {} [{}]",
+            c.id,
+            c.label
+                .as_deref()
+                .map(|l| format!("\"{l}\""))
+                .unwrap_or_default(),
+            c.kind.name()
+        );
         if let Some(d) = &c.doc {
             let _ = writeln!(out, "  /// {}", d.replace('\n', " "));
         }
@@ -202,12 +277,22 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         for s in ins {
             if let Some(ind) = prog.indicators.get(s) {
                 let v = row.values.get(s).cloned().unwrap_or_default();
-                let _ = writeln!(out, "  input {} = {}", ind.id, value_text(prog, &v, &ind.display, Some(&ind.ty)));
+                let _ = writeln!(
+                    out,
+                    "  input {} = {}",
+                    ind.id,
+                    value_text(prog, &v, &ind.display, Some(&ind.ty))
+                );
             }
         }
         for l in lets {
             if let (Some(def), Some(v)) = (prog.lets.get(l), st.lets.get(l)) {
-                let _ = writeln!(out, "  let {} = {}", def.id, value_text(prog, v, &def.display, Some(&def.ty)));
+                let _ = writeln!(
+                    out,
+                    "  let {} = {}",
+                    def.id,
+                    value_text(prog, v, &def.display, Some(&def.ty))
+                );
             }
         }
         let tnode = match &c.kind {
@@ -225,7 +310,11 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         if let Some(m) = r.items_met {
             let _ = writeln!(out, "    items met: {m}");
             for (id, v) in &r.items {
-                let _ = writeln!(out, "      {id}: {}", value_text(prog, v, &Display::plain(), None));
+                let _ = writeln!(
+                    out,
+                    "      {id}: {}",
+                    value_text(prog, v, &Display::plain(), None)
+                );
             }
         }
         let _ = writeln!(out, "    {}", points_text(r));
@@ -234,23 +323,53 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         return out;
     }
     if let Some(s) = st.score {
-        let terms: Vec<String> = prog.criteria.iter().zip(st.criteria.iter()).filter_map(|(c, r)| r.points.filter(|_| r.status() != thidua::value::Status::NotApplicable).map(|p| format!("{} {}", c.id, fmt_dec(p)))).collect();
+        let terms: Vec<String> = prog
+            .criteria
+            .iter()
+            .zip(st.criteria.iter())
+            .filter_map(|(c, r)| {
+                r.points
+                    .filter(|_| r.status() != thidua::value::Status::NotApplicable)
+                    .map(|p| format!("{} {}", c.id, fmt_dec(p)))
+            })
+            .collect();
         let _ = writeln!(out, "\nscore {} = {}", fmt_dec(s), terms.join(" + "));
         if let Some(n) = prog.scoring.as_ref().and_then(|x| x.normalize) {
-            let _ = writeln!(out, "  normalised to {} over the maxima of the criteria that apply", fmt_dec(n));
+            let _ = writeln!(
+                out,
+                "  normalised to {} over the maxima of the criteria that apply",
+                fmt_dec(n)
+            );
         }
     }
     if let Some(rank) = st.rank {
-        let mut peers: Vec<(&thidua::eval::UnitRow, &thidua::eval::UnitState)> = ev.units().filter(|(r, _)| r.bloc == row.bloc).collect();
+        let mut peers: Vec<(&thidua::eval::UnitRow, &thidua::eval::UnitState)> =
+            ev.units().filter(|(r, _)| r.bloc == row.bloc).collect();
         peers.sort_by_key(|(r, s)| (s.rank.unwrap_or(u32::MAX), r.id.clone()));
         let pos = peers.iter().position(|(r, _)| r.id == row.id).unwrap_or(0);
-        let _ = writeln!(out, "rank {rank} in {}", row.bloc.as_deref().unwrap_or("the units with no bloc"));
+        let _ = writeln!(
+            out,
+            "rank {rank} in {}",
+            row.bloc.as_deref().unwrap_or("the units with no bloc")
+        );
         if pos > 0 {
             let (r, s) = peers[pos - 1];
-            let _ = writeln!(out, "  just above: {} (rank {}, score {})", r.id, s.rank.unwrap_or(0), s.score.map(fmt_dec).unwrap_or_else(|| "—".into()));
+            let _ = writeln!(
+                out,
+                "  just above: {} (rank {}, score {})",
+                r.id,
+                s.rank.unwrap_or(0),
+                s.score.map(fmt_dec).unwrap_or_else(|| "—".into())
+            );
         }
         if let Some((r, s)) = peers.get(pos + 1) {
-            let _ = writeln!(out, "  just below: {} (rank {}, score {})", r.id, s.rank.unwrap_or(0), s.score.map(fmt_dec).unwrap_or_else(|| "—".into()));
+            let _ = writeln!(
+                out,
+                "  just below: {} (rank {}, score {})",
+                r.id,
+                s.rank.unwrap_or(0),
+                s.score.map(fmt_dec).unwrap_or_else(|| "—".into())
+            );
         }
     }
     if let Some(rating) = &prog.rating {
@@ -263,24 +382,47 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 (Value::Bool(false), _) => "condition is false".into(),
                 _ => "condition is missing (some data is missing), so it counts as false".into(),
             };
-            let _ = writeln!(out, "  {} \"{}\": {verdict}", b.id, b.label.clone().unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "  {} \"{}\": {verdict}",
+                b.id,
+                b.label.clone().unwrap_or_default()
+            );
         }
     }
     for d in &st.award_trace {
         if let Some(a) = prog.awards.get(d.award) {
-            let _ = writeln!(out, "award {} \"{}\": {} — {}", a.id, a.label.clone().unwrap_or_default(), if d.granted { "granted" } else { "not granted" }, d.note);
+            let _ = writeln!(
+                out,
+                "award {} \"{}\": {} — {}",
+                a.id,
+                a.label.clone().unwrap_or_default(),
+                if d.granted { "granted" } else { "not granted" },
+                d.note
+            );
         }
     }
     out
 }
 
-pub fn trace_json(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str>) -> serde_json::Value {
-    let Some((row, st)) = ev.unit(unit) else { return serde_json::Value::Null };
+pub fn trace_json(
+    prog: &Program,
+    ev: &Evaluation,
+    unit: &str,
+    only: Option<&str>,
+) -> serde_json::Value {
+    let Some((row, st)) = ev.unit(unit) else {
+        return serde_json::Value::Null;
+    };
     let mut v = report::unit_json(prog, ev, row, st);
     if let Some(obj) = v.as_object_mut() {
         if let Some(serde_json::Value::Array(crits)) = obj.get_mut("criteria") {
             for (i, c) in crits.iter_mut().enumerate() {
-                let (Some(def), Some(r), Some(o)) = (prog.criteria.get(i), st.criteria.get(i), c.as_object_mut()) else { continue };
+                let (Some(def), Some(r), Some(o)) =
+                    (prog.criteria.get(i), st.criteria.get(i), c.as_object_mut())
+                else {
+                    continue;
+                };
                 let (ins, lets) = crit_inputs(&def.kind);
                 let inputs: Vec<serde_json::Value> = ins
                     .iter()
@@ -305,7 +447,10 @@ pub fn trace_json(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
             .iter()
             .filter_map(|(bi, val)| prog.rating.as_ref().and_then(|r| r.branches.get(*bi)).map(|b| serde_json::json!({"branch": b.id, "condition": match val { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }})))
             .collect();
-        obj.insert("rating_trace".into(), serde_json::Value::Array(rating_trace));
+        obj.insert(
+            "rating_trace".into(),
+            serde_json::Value::Array(rating_trace),
+        );
         let awards: Vec<serde_json::Value> = st
             .award_trace
             .iter()

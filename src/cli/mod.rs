@@ -13,7 +13,11 @@ use thidua::diag::{Diag, SourceMap};
 use thidua::report::{self, diagnostics};
 
 #[derive(Parser)]
-#[command(name = "thidua", version, about = "Check and evaluate the criteria of emulation campaigns (phong trào thi đua)")]
+#[command(
+    name = "thidua",
+    version,
+    about = "Check and evaluate the criteria of emulation campaigns (phong trào thi đua)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub cmd: Cmd,
@@ -152,22 +156,66 @@ pub fn run() -> i32 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
     };
     let ecolor = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
     };
     match cli.cmd {
-        Cmd::Check { paths, format, deny_warnings, out } => cmd_check(&paths, format, deny_warnings, out.as_deref(), color),
-        Cmd::Eval { plan, data, format, locale, out, skip_bad_rows, deny_warnings } => {
-            cmd_eval(&plan, &data, format, locale, out.as_deref(), skip_bad_rows, deny_warnings, color, ecolor)
-        }
-        Cmd::Explain { plan, data, unit, criterion, locale, format, out } => {
-            explain::cmd(&plan, &data, &unit, criterion.as_deref(), locale, &format, out.as_deref(), ecolor)
-        }
-        Cmd::Test { paths, locale, deny_warnings } => cmd_test(&paths, locale, deny_warnings, color, ecolor),
+        Cmd::Check {
+            paths,
+            format,
+            deny_warnings,
+            out,
+        } => cmd_check(&paths, format, deny_warnings, out.as_deref(), color),
+        Cmd::Eval {
+            plan,
+            data,
+            format,
+            locale,
+            out,
+            skip_bad_rows,
+            deny_warnings,
+        } => cmd_eval(
+            &plan,
+            &data,
+            format,
+            locale,
+            out.as_deref(),
+            skip_bad_rows,
+            deny_warnings,
+            color,
+            ecolor,
+        ),
+        Cmd::Explain {
+            plan,
+            data,
+            unit,
+            criterion,
+            locale,
+            format,
+            out,
+        } => explain::cmd(
+            &plan,
+            &data,
+            &unit,
+            criterion.as_deref(),
+            locale,
+            &format,
+            out.as_deref(),
+            ecolor,
+        ),
+        Cmd::Test {
+            paths,
+            locale,
+            deny_warnings,
+        } => cmd_test(&paths, locale, deny_warnings, color, ecolor),
         Cmd::Fmt { paths, check } => fmt_cmd::cmd(&paths, check),
         Cmd::Template { plan, format, out } => cmd_template(&plan, format, out.as_deref(), ecolor),
         Cmd::Repl { plan, data, locale } => repl::cmd(plan.as_deref(), &data, locale),
@@ -179,13 +227,21 @@ pub fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
     match out {
         None => {
             let mut so = std::io::stdout().lock();
-            so.write_all(bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write the output: {e}"))
+            so.write_all(bytes)
+                .and_then(|_| so.flush())
+                .map_err(|e| format!("cannot write the output: {e}"))
         }
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-            tmp.write_all(bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-            tmp.persist(path).map_err(|e| format!("cannot write `{}`: {}", path.display(), e.error))?;
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            tmp.write_all(bytes)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            tmp.persist(path)
+                .map_err(|e| format!("cannot write `{}`: {}", path.display(), e.error))?;
             Ok(())
         }
     }
@@ -205,7 +261,9 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     .collect();
                 entries.sort();
                 for e in entries.into_iter().rev() {
-                    let is_link = std::fs::symlink_metadata(&e).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+                    let is_link = std::fs::symlink_metadata(&e)
+                        .map(|m| m.file_type().is_symlink())
+                        .unwrap_or(false);
                     if e.is_dir() && !is_link {
                         stack.push(e);
                     } else if e.extension().map(|x| x == "thidua").unwrap_or(false) {
@@ -241,13 +299,21 @@ fn usage(msg: &str) -> i32 {
 /// The locale: the flag, else `thidua.toml`'s `locale`, else `en`.
 pub fn locale_for(flag: Option<LocaleArg>, plan: Option<&Path>) -> Locale {
     if let Some(l) = flag {
-        return if l == LocaleArg::Vi { Locale::Vi } else { Locale::En };
+        return if l == LocaleArg::Vi {
+            Locale::Vi
+        } else {
+            Locale::En
+        };
     }
     if let Some(p) = plan {
         let root = check::project_root(p);
         if let Ok(text) = std::fs::read_to_string(root.join("thidua.toml")) {
             if let Ok(v) = text.parse::<toml::Table>() {
-                if let Some(l) = v.get("locale").and_then(|x| x.as_str()).and_then(Locale::parse) {
+                if let Some(l) = v
+                    .get("locale")
+                    .and_then(|x| x.as_str())
+                    .and_then(Locale::parse)
+                {
                     return l;
                 }
             }
@@ -256,7 +322,13 @@ pub fn locale_for(flag: Option<LocaleArg>, plan: Option<&Path>) -> Locale {
     Locale::En
 }
 
-fn cmd_check(paths: &[PathBuf], format: CheckFormat, deny: bool, out: Option<&Path>, color: bool) -> i32 {
+fn cmd_check(
+    paths: &[PathBuf],
+    format: CheckFormat,
+    deny: bool,
+    out: Option<&Path>,
+    color: bool,
+) -> i32 {
     let files = match collect_files(paths) {
         Ok(f) => f,
         Err(e) => return usage(&e),
@@ -284,7 +356,8 @@ fn cmd_check(paths: &[PathBuf], format: CheckFormat, deny: bool, out: Option<&Pa
             t
         }
         CheckFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&diagnostics::json(&all, &sources)).unwrap_or_else(|_| "[]".into());
+            let mut s = serde_json::to_string_pretty(&diagnostics::json(&all, &sources))
+                .unwrap_or_else(|_| "[]".into());
             s.push('\n');
             s
         }
@@ -301,7 +374,11 @@ fn cmd_check(paths: &[PathBuf], format: CheckFormat, deny: bool, out: Option<&Pa
 }
 
 /// Check a plan for a command that runs it; print its diagnostics.
-pub fn load_plan(plan: &Path, sources: &mut SourceMap, color: bool) -> Result<(thidua::ir::Program, Vec<Diag>), i32> {
+pub fn load_plan(
+    plan: &Path,
+    sources: &mut SourceMap,
+    color: bool,
+) -> Result<(thidua::ir::Program, Vec<Diag>), i32> {
     let Checked { program, diags } = match check::check_file(plan, sources) {
         Ok(c) => c,
         Err(check::Unreadable(msg)) => return Err(usage(&msg)),
@@ -340,7 +417,10 @@ fn cmd_eval(
     };
     for d in data_paths {
         if !d.is_file() {
-            return usage(&format!("`{}` does not exist or is not a file", d.display()));
+            return usage(&format!(
+                "`{}` does not exist or is not a file",
+                d.display()
+            ));
         }
     }
     let locale = locale_for(locale, Some(plan));
@@ -369,7 +449,9 @@ fn cmd_eval(
     let bytes = match format {
         EvalFormat::Json => {
             let w = diagnostics::json(&warnings, &sources);
-            let mut s = serde_json::to_string_pretty(&report::eval_json(&prog, &ev, &ds.skipped, w)).unwrap_or_default();
+            let mut s =
+                serde_json::to_string_pretty(&report::eval_json(&prog, &ev, &ds.skipped, w))
+                    .unwrap_or_default();
             s.push('\n');
             s.into_bytes()
         }
@@ -389,7 +471,13 @@ fn cmd_eval(
     0
 }
 
-fn cmd_test(paths: &[PathBuf], locale: Option<LocaleArg>, deny: bool, color: bool, ecolor: bool) -> i32 {
+fn cmd_test(
+    paths: &[PathBuf],
+    locale: Option<LocaleArg>,
+    deny: bool,
+    color: bool,
+    ecolor: bool,
+) -> i32 {
     let files = match collect_files(paths) {
         Ok(f) => f,
         Err(e) => return usage(&e),
@@ -404,7 +492,11 @@ fn cmd_test(paths: &[PathBuf], locale: Option<LocaleArg>, deny: bool, color: boo
             Ok(c) => c,
             Err(check::Unreadable(msg)) => return usage(&msg),
         };
-        let has_tests = checked.program.as_ref().map(|p| !p.tests.is_empty()).unwrap_or(false);
+        let has_tests = checked
+            .program
+            .as_ref()
+            .map(|p| !p.tests.is_empty())
+            .unwrap_or(false);
         if checked.has_errors() {
             print_diags(&checked.diags, &sources, ecolor);
             out.push_str(&format!("FAIL {}: the file does not check\n", f.display()));
@@ -417,22 +509,44 @@ fn cmd_test(paths: &[PathBuf], locale: Option<LocaleArg>, deny: bool, color: boo
                 print_diags(&checked.diags, &sources, ecolor);
             }
         }
-        let Some(prog) = checked.program else { continue };
+        let Some(prog) = checked.program else {
+            continue;
+        };
         if !has_tests {
             continue;
         }
         let loc = locale_for(locale, Some(f));
         for o in thidua::testing::run(&prog, loc) {
             let (l, _) = sources.line_col(o.span.file, o.span.start);
-            let fname = sources.get(o.span.file).map(|x| x.name.clone()).unwrap_or_default();
+            let fname = sources
+                .get(o.span.file)
+                .map(|x| x.name.clone())
+                .unwrap_or_default();
             if o.passed() {
                 passed += 1;
-                out.push_str(&format!("{} {fname}:{l} \"{}\" ({} expectation{})\n", report::paint(thidua::value::Status::Met, "ok  ", color), o.name, o.expectations, if o.expectations == 1 { "" } else { "s" }));
+                out.push_str(&format!(
+                    "{} {fname}:{l} \"{}\" ({} expectation{})\n",
+                    report::paint(thidua::value::Status::Met, "ok  ", color),
+                    o.name,
+                    o.expectations,
+                    if o.expectations == 1 { "" } else { "s" }
+                ));
             } else {
                 failed += 1;
-                out.push_str(&format!("{} {fname}:{l} \"{}\"\n", report::paint(thidua::value::Status::NotMet, "FAIL", color), o.name));
+                out.push_str(&format!(
+                    "{} {fname}:{l} \"{}\"\n",
+                    report::paint(thidua::value::Status::NotMet, "FAIL", color),
+                    o.name
+                ));
                 for e in &o.errors {
-                    out.push_str(&format!("  data error: {}{}\n", e.location.as_ref().map(|l| format!("{}:{}: ", l.file, l.row)).unwrap_or_default(), e.message));
+                    out.push_str(&format!(
+                        "  data error: {}{}\n",
+                        e.location
+                            .as_ref()
+                            .map(|l| format!("{}:{}: ", l.file, l.row))
+                            .unwrap_or_default(),
+                        e.message
+                    ));
                 }
                 for fl in &o.failures {
                     let (fl_l, fl_c) = sources.line_col(fl.span.file, fl.span.start);
@@ -459,22 +573,45 @@ fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor:
     };
     let bytes = match format {
         TemplateFormat::Csv => {
-            let mut cols: Vec<String> = ["id", "name", "bloc", "kind", "parent", "period"].iter().map(|s| s.to_string()).collect();
-            let mut labels: Vec<String> = ["mã đơn vị (bắt buộc)", "tên đơn vị", "khối thi đua", "loại", "đơn vị cấp trên", "năm"]
+            let mut cols: Vec<String> = ["id", "name", "bloc", "kind", "parent", "period"]
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
+            let mut labels: Vec<String> = [
+                "mã đơn vị (bắt buộc)",
+                "tên đơn vị",
+                "khối thi đua",
+                "loại",
+                "đơn vị cấp trên",
+                "năm",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             for ind in &prog.indicators {
                 cols.push(ind.id.clone());
                 let ty = match &ind.ty {
                     thidua::value::Type::Percent => "%".to_string(),
                     thidua::value::Type::Bool => "có/không".to_string(),
                     thidua::value::Type::Date => "dd/mm/yyyy".to_string(),
-                    thidua::value::Type::Level(i) => prog.levels.get(*i).map(|l| l.levels.iter().map(|x| x.id.clone()).collect::<Vec<_>>().join("/")).unwrap_or_default(),
+                    thidua::value::Type::Level(i) => prog
+                        .levels
+                        .get(*i)
+                        .map(|l| {
+                            l.levels
+                                .iter()
+                                .map(|x| x.id.clone())
+                                .collect::<Vec<_>>()
+                                .join("/")
+                        })
+                        .unwrap_or_default(),
                     thidua::value::Type::Text => "chữ".to_string(),
                     _ => ind.display.text.clone().unwrap_or_else(|| "số".into()),
                 };
-                labels.push(format!("{} [{ty}]", ind.label.clone().unwrap_or_else(|| ind.id.clone())));
+                labels.push(format!(
+                    "{} [{ty}]",
+                    ind.label.clone().unwrap_or_else(|| ind.id.clone())
+                ));
             }
             let mut buf = Vec::new();
             {

@@ -56,15 +56,30 @@ pub const RESERVED: &[&str] = &["id", "name", "bloc", "kind", "parent", "period"
 pub const LIMIT_COLUMNS: usize = 10_000;
 
 /// Read every data file, in order. Rows of all files are concatenated.
-pub fn read_files(prog: &Program, paths: &[impl AsRef<Path>], locale: Locale, skip_bad_rows: bool) -> Result<DataSet, Unreadable> {
+pub fn read_files(
+    prog: &Program,
+    paths: &[impl AsRef<Path>],
+    locale: Locale,
+    skip_bad_rows: bool,
+) -> Result<DataSet, Unreadable> {
     let mut ds = DataSet::default();
     let mut seen_columns: HashSet<String> = HashSet::new();
     for p in paths {
         let p = p.as_ref();
-        let bytes = std::fs::read(p).map_err(|e| Unreadable(format!("cannot read `{}`: {e}", p.display())))?;
+        let bytes = std::fs::read(p)
+            .map_err(|e| Unreadable(format!("cannot read `{}`: {e}", p.display())))?;
         let name = p.display().to_string();
-        let is_json = p.extension().map(|e| e.eq_ignore_ascii_case("json")).unwrap_or(false);
-        let mut reader = Reader { prog, locale, file: name.clone(), ds: &mut ds, columns: &mut seen_columns };
+        let is_json = p
+            .extension()
+            .map(|e| e.eq_ignore_ascii_case("json"))
+            .unwrap_or(false);
+        let mut reader = Reader {
+            prog,
+            locale,
+            file: name.clone(),
+            ds: &mut ds,
+            columns: &mut seen_columns,
+        };
         if is_json {
             reader.json(&bytes);
         } else {
@@ -79,9 +94,19 @@ pub fn read_files(prog: &Program, paths: &[impl AsRef<Path>], locale: Locale, sk
             let (file, row) = r.origin.clone().unwrap_or_default();
             let (_, first_row) = ds.rows[first].origin.clone().unwrap_or_default();
             ds.errors.push(
-                Diag::error(codes::DATA, format!("unit id `{}` appears twice (rows {first_row} and {row})", r.id))
-                    .located(DataLocation { file, row, column: Some("id".into()) })
-                    .help("each unit has one row per period; add a `period` column for several years"),
+                Diag::error(
+                    codes::DATA,
+                    format!(
+                        "unit id `{}` appears twice (rows {first_row} and {row})",
+                        r.id
+                    ),
+                )
+                .located(DataLocation {
+                    file,
+                    row,
+                    column: Some("id".into()),
+                })
+                .help("each unit has one row per period; add a `period` column for several years"),
             );
             dup_rows.insert(i);
         } else {
@@ -99,8 +124,11 @@ pub fn read_files(prog: &Program, paths: &[impl AsRef<Path>], locale: Locale, sk
         for ind in &prog.indicators {
             if !seen_columns.contains(&ind.id) {
                 ds.warnings.push(
-                    Diag::warning(codes::MISSING_COLUMN, format!("no data column for `{}`: every unit is missing it", ind.id))
-                        .help(format!("add a column named `{}` to the data", ind.id)),
+                    Diag::warning(
+                        codes::MISSING_COLUMN,
+                        format!("no data column for `{}`: every unit is missing it", ind.id),
+                    )
+                    .help(format!("add a column named `{}` to the data", ind.id)),
                 );
             }
         }
@@ -110,7 +138,8 @@ pub fn read_files(prog: &Program, paths: &[impl AsRef<Path>], locale: Locale, sk
         for e in &ds.errors {
             if let Some(l) = &e.location {
                 if l.row > 0 {
-                    bad.entry((l.file.clone(), l.row)).or_insert_with(|| e.message.clone());
+                    bad.entry((l.file.clone(), l.row))
+                        .or_insert_with(|| e.message.clone());
                 }
             }
         }
@@ -118,11 +147,15 @@ pub fn read_files(prog: &Program, paths: &[impl AsRef<Path>], locale: Locale, sk
             Some(o) => !bad.contains_key(o),
             None => true,
         });
-        let mut skipped: Vec<Skipped> = bad.into_iter().map(|((file, row), reason)| Skipped { file, row, reason }).collect();
+        let mut skipped: Vec<Skipped> = bad
+            .into_iter()
+            .map(|((file, row), reason)| Skipped { file, row, reason })
+            .collect();
         skipped.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
         ds.skipped = skipped;
         // File-level errors (no row) still stop the run.
-        ds.errors.retain(|e| e.location.as_ref().map(|l| l.row == 0).unwrap_or(true));
+        ds.errors
+            .retain(|e| e.location.as_ref().map(|l| l.row == 0).unwrap_or(true));
     }
     Ok(ds)
 }
@@ -158,7 +191,12 @@ impl<'r> Reader<'r> {
         for h in headers {
             let h = h.trim();
             if !seen.insert(h.to_string()) {
-                self.error(1, Some(h), format!("column `{h}` appears twice"), Some("remove the second column".into()));
+                self.error(
+                    1,
+                    Some(h),
+                    format!("column `{h}` appears twice"),
+                    Some("remove the second column".into()),
+                );
                 out.push(Col::Ignored);
                 continue;
             }
@@ -173,7 +211,8 @@ impl<'r> Reader<'r> {
                 }
                 None => {
                     if !h.is_empty() {
-                        let cands: Vec<&str> = self.prog.indicators.iter().map(|i| i.id.as_str()).collect();
+                        let cands: Vec<&str> =
+                            self.prog.indicators.iter().map(|i| i.id.as_str()).collect();
                         let mut d = Diag::warning(codes::UNKNOWN_COLUMN, format!("column `{h}` matches no indicator, checklist item or reserved field"))
                             .located(DataLocation { file: self.file.clone(), row: 1, column: Some(h.to_string()) });
                         d.help = Some(match crate::diag::nearest(h, cands.iter().copied()) {
@@ -193,14 +232,30 @@ impl<'r> Reader<'r> {
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                self.error(0, None, format!("`{}` is not UTF-8 text (invalid byte at offset {})", self.file, e.valid_up_to()), Some("save the file as CSV UTF-8".into()));
+                self.error(
+                    0,
+                    None,
+                    format!(
+                        "`{}` is not UTF-8 text (invalid byte at offset {})",
+                        self.file,
+                        e.valid_up_to()
+                    ),
+                    Some("save the file as CSV UTF-8".into()),
+                );
                 return;
             }
         };
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         let text: String = text.nfc().collect();
-        let first = text.lines().find(|l| !l.starts_with('#') && !l.trim().is_empty()).unwrap_or("");
-        let delim = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };
+        let first = text
+            .lines()
+            .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .unwrap_or("");
+        let delim = if first.matches(';').count() > first.matches(',').count() {
+            b';'
+        } else {
+            b','
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delim)
             .comment(Some(b'#'))
@@ -215,11 +270,24 @@ impl<'r> Reader<'r> {
             }
         };
         if headers.len() > LIMIT_COLUMNS {
-            self.error(1, None, format!("the header has {} columns; at most {LIMIT_COLUMNS} are read", headers.len()), None);
+            self.error(
+                1,
+                None,
+                format!(
+                    "the header has {} columns; at most {LIMIT_COLUMNS} are read",
+                    headers.len()
+                ),
+                None,
+            );
             return;
         }
         if !headers.iter().any(|h| h == "id") {
-            self.error(1, None, "the data has no `id` column".into(), Some("the first column of a data file is the unit id: `id,name,bloc,…`".into()));
+            self.error(
+                1,
+                None,
+                "the data has no `id` column".into(),
+                Some("the first column of a data file is the unit id: `id,name,bloc,…`".into()),
+            );
             return;
         }
         let cols = self.map_columns(&headers);
@@ -237,10 +305,25 @@ impl<'r> Reader<'r> {
                 continue;
             }
             if rec.len() > headers.len() {
-                self.error(row, None, format!("this row has {} cells but the header has {} columns", rec.len(), headers.len()), Some("remove the extra cells or quote a cell that contains the separator".into()));
+                self.error(
+                    row,
+                    None,
+                    format!(
+                        "this row has {} cells but the header has {} columns",
+                        rec.len(),
+                        headers.len()
+                    ),
+                    Some(
+                        "remove the extra cells or quote a cell that contains the separator".into(),
+                    ),
+                );
                 continue;
             }
-            let cells: Vec<(usize, Cell)> = rec.iter().enumerate().map(|(i, c)| (i, Cell::Text(c.to_string()))).collect();
+            let cells: Vec<(usize, Cell)> = rec
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, Cell::Text(c.to_string())))
+                .collect();
             self.row(row, &headers, &cols, cells);
         }
     }
@@ -249,28 +332,53 @@ impl<'r> Reader<'r> {
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                self.error(0, None, format!("`{}` is not UTF-8 text (invalid byte at offset {})", self.file, e.valid_up_to()), None);
+                self.error(
+                    0,
+                    None,
+                    format!(
+                        "`{}` is not UTF-8 text (invalid byte at offset {})",
+                        self.file,
+                        e.valid_up_to()
+                    ),
+                    None,
+                );
                 return;
             }
         };
-        let v: serde_json::Value = match serde_json::from_str(text.strip_prefix('\u{FEFF}').unwrap_or(text)) {
-            Ok(v) => v,
-            Err(e) => {
-                self.error(e.line(), None, format!("not valid JSON: {e}"), Some("the data is an array of objects, or `{\"units\": [...]}`".into()));
-                return;
-            }
-        };
+        let v: serde_json::Value =
+            match serde_json::from_str(text.strip_prefix('\u{FEFF}').unwrap_or(text)) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.error(
+                        e.line(),
+                        None,
+                        format!("not valid JSON: {e}"),
+                        Some("the data is an array of objects, or `{\"units\": [...]}`".into()),
+                    );
+                    return;
+                }
+            };
         let units = match &v {
             serde_json::Value::Array(a) => a.clone(),
             serde_json::Value::Object(o) => match o.get("units") {
                 Some(serde_json::Value::Array(a)) => a.clone(),
                 _ => {
-                    self.error(0, None, "a JSON object of data needs a `units` array".into(), None);
+                    self.error(
+                        0,
+                        None,
+                        "a JSON object of data needs a `units` array".into(),
+                        None,
+                    );
                     return;
                 }
             },
             _ => {
-                self.error(0, None, "the JSON data is an array of objects, or `{\"units\": [...]}`".into(), None);
+                self.error(
+                    0,
+                    None,
+                    "the JSON data is an array of objects, or `{\"units\": [...]}`".into(),
+                    None,
+                );
                 return;
             }
         };
@@ -286,7 +394,15 @@ impl<'r> Reader<'r> {
             }
         }
         if headers.len() > LIMIT_COLUMNS {
-            self.error(0, None, format!("the data has {} distinct fields; at most {LIMIT_COLUMNS} are read", headers.len()), None);
+            self.error(
+                0,
+                None,
+                format!(
+                    "the data has {} distinct fields; at most {LIMIT_COLUMNS} are read",
+                    headers.len()
+                ),
+                None,
+            );
             return;
         }
         let cols = self.map_columns(&headers);
@@ -299,13 +415,18 @@ impl<'r> Reader<'r> {
             let mut cells = Vec::new();
             for (k, v) in o {
                 let k: String = k.nfc().collect();
-                let Some(i) = headers.iter().position(|h| *h == k) else { continue };
+                let Some(i) = headers.iter().position(|h| *h == k) else {
+                    continue;
+                };
                 let cell = match v {
                     serde_json::Value::Null => Cell::Text(String::new()),
                     serde_json::Value::String(s) => Cell::Text(s.nfc().collect()),
                     serde_json::Value::Bool(b) => Cell::Bool(*b),
                     serde_json::Value::Number(num) => Cell::Number(num.to_string()),
-                    other => Cell::Bad(format!("a JSON {}", if other.is_array() { "array" } else { "object" })),
+                    other => Cell::Bad(format!(
+                        "a JSON {}",
+                        if other.is_array() { "array" } else { "object" }
+                    )),
                 };
                 cells.push((i, cell));
             }
@@ -335,7 +456,11 @@ impl<'r> Reader<'r> {
                         }
                     };
                     let text: String = text.nfc().collect();
-                    let opt = if text.is_empty() { None } else { Some(text.clone()) };
+                    let opt = if text.is_empty() {
+                        None
+                    } else {
+                        Some(text.clone())
+                    };
                     match *r {
                         "id" => u.id = text,
                         "name" => u.name = opt,
@@ -347,20 +472,38 @@ impl<'r> Reader<'r> {
                                 match t.parse::<i32>() {
                                     Ok(y) if (1900..=9999).contains(&y) => u.period = Some(y),
                                     _ => {
-                                        self.error(row, Some(col), format!("`{t}` is not a year"), Some("write the period as a year, e.g. `2023`".into()));
+                                        self.error(
+                                            row,
+                                            Some(col),
+                                            format!("`{t}` is not a year"),
+                                            Some("write the period as a year, e.g. `2023`".into()),
+                                        );
                                         ok = false;
                                     }
                                 }
                             }
                         }
                         _ => {
-                            u.awards = Some(text.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                            u.awards = Some(
+                                text.split(';')
+                                    .map(|s| s.trim().to_string())
+                                    .filter(|s| !s.is_empty())
+                                    .collect(),
+                            );
                         }
                     }
                 }
                 Some(Col::Slot(s)) => {
-                    let Some(ind) = self.prog.indicators.get(*s) else { continue };
-                    match parse_cell(&cell, &ind.ty, &ind.display.factor, self.locale, &self.prog.levels) {
+                    let Some(ind) = self.prog.indicators.get(*s) else {
+                        continue;
+                    };
+                    match parse_cell(
+                        &cell,
+                        &ind.ty,
+                        &ind.display.factor,
+                        self.locale,
+                        &self.prog.levels,
+                    ) {
                         Ok(v) => u.values[*s] = v,
                         Err((msg, help)) => {
                             self.error(row, Some(col), format!("column `{col}`: {msg}"), help);
@@ -372,7 +515,12 @@ impl<'r> Reader<'r> {
             }
         }
         if u.id.is_empty() {
-            self.error(row, Some("id"), "this row has no `id`".into(), Some("every row needs a unit id".into()));
+            self.error(
+                row,
+                Some("id"),
+                "this row has no `id`".into(),
+                Some("every row needs a unit id".into()),
+            );
             return;
         }
         let _ = ok;
@@ -389,7 +537,13 @@ enum Cell {
 
 type CellError = (String, Option<String>);
 
-fn parse_cell(cell: &Cell, ty: &Type, factor: &Decimal, locale: Locale, levels: &[LevelSet]) -> Result<Value, CellError> {
+fn parse_cell(
+    cell: &Cell,
+    ty: &Type,
+    factor: &Decimal,
+    locale: Locale,
+    levels: &[LevelSet],
+) -> Result<Value, CellError> {
     let text = match cell {
         Cell::Bad(w) => return Err((format!("cannot read {w}"), None)),
         Cell::Bool(b) => {
@@ -400,13 +554,21 @@ fn parse_cell(cell: &Cell, ty: &Type, factor: &Decimal, locale: Locale, levels: 
         }
         Cell::Number(n) => {
             // JSON numbers: exact, `.` decimal, percents in percent points.
-            let d = Decimal::from_str(n).or_else(|_| Decimal::from_scientific(n)).map_err(|_| (format!("`{n}` is out of range"), None))?;
+            let d = Decimal::from_str(n)
+                .or_else(|_| Decimal::from_scientific(n))
+                .map_err(|_| (format!("`{n}` is out of range"), None))?;
             return match ty {
-                Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => {
-                    d.checked_mul(*factor).map(Value::Num).ok_or_else(|| (format!("`{n}` is out of range"), None))
+                Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => d
+                    .checked_mul(*factor)
+                    .map(Value::Num)
+                    .ok_or_else(|| (format!("`{n}` is out of range"), None)),
+                Type::Bool if d.is_zero() || d == Decimal::ONE => {
+                    Ok(Value::Bool(d == Decimal::ONE))
                 }
-                Type::Bool if d.is_zero() || d == Decimal::ONE => Ok(Value::Bool(d == Decimal::ONE)),
-                _ => Err((format!("expected {}, found the number {n}", ty_words(ty)), None)),
+                _ => Err((
+                    format!("expected {}, found the number {n}", ty_words(ty)),
+                    None,
+                )),
             };
         }
         Cell::Text(t) => t.trim(),
@@ -416,24 +578,47 @@ fn parse_cell(cell: &Cell, ty: &Type, factor: &Decimal, locale: Locale, levels: 
     }
     match ty {
         Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => {
-            let t = if *ty == Type::Percent { text.strip_suffix('%').map(str::trim_end).unwrap_or(text) } else { text };
+            let t = if *ty == Type::Percent {
+                text.strip_suffix('%').map(str::trim_end).unwrap_or(text)
+            } else {
+                text
+            };
             let d = parse_number(t, locale)?;
-            d.checked_mul(*factor).map(Value::Num).ok_or_else(|| (format!("`{text}` is out of range"), None))
+            d.checked_mul(*factor)
+                .map(Value::Num)
+                .ok_or_else(|| (format!("`{text}` is out of range"), None))
         }
         Type::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| {
-            (format!("`{text}` is not a yes/no value"), Some("write `có`/`không`, `đạt`/`không đạt`, `true`/`false`, `1`/`0` or `x`".into()))
+            (
+                format!("`{text}` is not a yes/no value"),
+                Some(
+                    "write `có`/`không`, `đạt`/`không đạt`, `true`/`false`, `1`/`0` or `x`".into(),
+                ),
+            )
         }),
         Type::Date => parse_date(text).map(Value::Date).ok_or_else(|| {
-            (format!("`{text}` is not a date"), Some("write `31/01/2024` or `2024-01-31`".into()))
+            (
+                format!("`{text}` is not a date"),
+                Some("write `31/01/2024` or `2024-01-31`".into()),
+            )
         }),
         Type::Text => Ok(Value::Text(text.into())),
         Type::Level(set) => {
-            let Some(l) = levels.get(*set) else { return Err(("unknown levels".into(), None)) };
+            let Some(l) = levels.get(*set) else {
+                return Err(("unknown levels".into(), None));
+            };
             match match_level(l, text) {
                 Some(i) => Ok(Value::Level(i)),
                 None => Err((
                     format!("`{text}` is not a level of `{}`", l.id),
-                    Some(format!("write one of {}", l.levels.iter().map(|x| format!("`{}`", x.id)).collect::<Vec<_>>().join(", "))),
+                    Some(format!(
+                        "write one of {}",
+                        l.levels
+                            .iter()
+                            .map(|x| format!("`{}`", x.id))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
                 )),
             }
         }
@@ -488,7 +673,10 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
             let groups: Vec<&str> = int.split('.').collect();
             let ok = groups.len() == 1 && digits(int)
                 || groups.len() > 1
-                    && groups.first().map(|g| digits(g) && g.len() <= 3).unwrap_or(false)
+                    && groups
+                        .first()
+                        .map(|g| digits(g) && g.len() <= 3)
+                        .unwrap_or(false)
                     && groups[1..].iter().all(|g| g.len() == 3 && digits(g));
             if !ok {
                 return Err((
@@ -527,7 +715,13 @@ pub fn parse_date(t: &str) -> Option<NaiveDate> {
     }
     let mut it = t.split('/');
     let (d, m, y) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() || y.len() != 4 || d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 {
+    if it.next().is_some()
+        || y.len() != 4
+        || d.is_empty()
+        || d.len() > 2
+        || m.is_empty()
+        || m.len() > 2
+    {
         return None;
     }
     NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
@@ -536,9 +730,21 @@ pub fn parse_date(t: &str) -> Option<NaiveDate> {
 /// Old and new tone-mark placement, made one: `hoá`/`hóa`, `uỷ`/`ủy`.
 pub fn tone_key(s: &str) -> String {
     const PAIRS: &[(&str, &str)] = &[
-        ("òa", "oà"), ("óa", "oá"), ("ỏa", "oả"), ("õa", "oã"), ("ọa", "oạ"),
-        ("òe", "oè"), ("óe", "oé"), ("ỏe", "oẻ"), ("õe", "oẽ"), ("ọe", "oẹ"),
-        ("ùy", "uỳ"), ("úy", "uý"), ("ủy", "uỷ"), ("ũy", "uỹ"), ("ụy", "uỵ"),
+        ("òa", "oà"),
+        ("óa", "oá"),
+        ("ỏa", "oả"),
+        ("õa", "oã"),
+        ("ọa", "oạ"),
+        ("òe", "oè"),
+        ("óe", "oé"),
+        ("ỏe", "oẻ"),
+        ("õe", "oẽ"),
+        ("ọe", "oẹ"),
+        ("ùy", "uỳ"),
+        ("úy", "uý"),
+        ("ủy", "uỷ"),
+        ("ũy", "uỹ"),
+        ("ụy", "uỵ"),
     ];
     let mut out: String = s.nfc().collect::<String>().to_lowercase();
     for (old, new) in PAIRS {
@@ -555,7 +761,10 @@ pub fn match_level(l: &LevelSet, text: &str) -> Option<u32> {
         .position(|x| {
             x.id == text
                 || tone_key(&x.id) == key
-                || x.label.as_deref().map(|lb| tone_key(lb) == key).unwrap_or(false)
+                || x.label
+                    .as_deref()
+                    .map(|lb| tone_key(lb) == key)
+                    .unwrap_or(false)
                 || x.aliases.iter().any(|a| tone_key(a) == key)
         })
         .map(|i| i as u32)

@@ -56,7 +56,12 @@ impl<'e> Cx<'e> {
     }
 
     fn with_year(&self, year: i32) -> Cx<'e> {
-        Cx { prog: self.prog, ev: self.ev, year, shift: self.ev.current - year }
+        Cx {
+            prog: self.prog,
+            ev: self.ev,
+            year,
+            shift: self.ev.current - year,
+        }
     }
 
     /// The state of unit `i` of this period, once it has been evaluated.
@@ -107,7 +112,8 @@ impl<'e> Cx<'e> {
                 }
             }
             IExpr::Arith(op, a, b) => {
-                let (Some(x), Some(y)) = (num(self.eval(a, i, st)), num(self.eval(b, i, st))) else {
+                let (Some(x), Some(y)) = (num(self.eval(a, i, st)), num(self.eval(b, i, st)))
+                else {
                     return Value::Missing;
                 };
                 let r = match op {
@@ -118,12 +124,21 @@ impl<'e> Cx<'e> {
                 };
                 r.map(Value::Num).unwrap_or(Value::Missing)
             }
-            IExpr::DateAdd { date, dur, months, sub } => {
-                let (Value::Date(d), Some(n)) = (self.eval(date, i, st), num(self.eval(dur, i, st))) else {
+            IExpr::DateAdd {
+                date,
+                dur,
+                months,
+                sub,
+            } => {
+                let (Value::Date(d), Some(n)) =
+                    (self.eval(date, i, st), num(self.eval(dur, i, st)))
+                else {
                     return Value::Missing;
                 };
                 let n = if *sub { -n } else { n };
-                let Ok(k) = i64::try_from(n.trunc()) else { return Value::Missing };
+                let Ok(k) = i64::try_from(n.trunc()) else {
+                    return Value::Missing;
+                };
                 let r = if *months {
                     let m = Months::new(k.unsigned_abs().min(u32::MAX as u64) as u32);
                     if k >= 0 {
@@ -146,7 +161,9 @@ impl<'e> Cx<'e> {
                 if x.is_missing() || y.is_missing() {
                     return Value::Missing;
                 }
-                let Some(o) = cmp_values(&x, &y) else { return Value::Missing };
+                let Some(o) = cmp_values(&x, &y) else {
+                    return Value::Missing;
+                };
                 Value::Bool(match op {
                     CmpOp::Ge => o != Ordering::Less,
                     CmpOp::Gt => o == Ordering::Greater,
@@ -161,11 +178,18 @@ impl<'e> Cx<'e> {
                 _ => Value::Missing,
             },
             IExpr::InRange(x, lo, hi) => {
-                let (a, l, h) = (self.eval(x, i, st), self.eval(lo, i, st), self.eval(hi, i, st));
+                let (a, l, h) = (
+                    self.eval(x, i, st),
+                    self.eval(lo, i, st),
+                    self.eval(hi, i, st),
+                );
                 if a.is_missing() || l.is_missing() || h.is_missing() {
                     return Value::Missing;
                 }
-                Value::Bool(cmp_values(&a, &l) != Some(Ordering::Less) && cmp_values(&a, &h) != Some(Ordering::Greater))
+                Value::Bool(
+                    cmp_values(&a, &l) != Some(Ordering::Less)
+                        && cmp_values(&a, &h) != Some(Ordering::Greater),
+                )
             }
             IExpr::Coalesce(a, b) => {
                 let x = self.eval(a, i, st);
@@ -183,12 +207,24 @@ impl<'e> Cx<'e> {
             },
             IExpr::Call(f, args) => self.call(*f, args, i, st),
             IExpr::Score => st.score.map(Value::Num).unwrap_or_default(),
-            IExpr::Rank => st.rank.map(|r| Value::Num(Decimal::from(r))).unwrap_or_default(),
+            IExpr::Rank => st
+                .rank
+                .map(|r| Value::Num(Decimal::from(r)))
+                .unwrap_or_default(),
             IExpr::AllMet { criteria } => {
-                let ok = self.prog.criteria.iter().zip(st.criteria.iter()).all(|(c, r)| {
-                    let counts = if *criteria { !matches!(c.kind, CritKind::Adjust(_)) } else { matches!(c.kind, CritKind::Target(_)) };
-                    !counts || r.status() == Status::NotApplicable || r.status().is_met()
-                });
+                let ok = self
+                    .prog
+                    .criteria
+                    .iter()
+                    .zip(st.criteria.iter())
+                    .all(|(c, r)| {
+                        let counts = if *criteria {
+                            !matches!(c.kind, CritKind::Adjust(_))
+                        } else {
+                            matches!(c.kind, CritKind::Target(_))
+                        };
+                        !counts || r.status() == Status::NotApplicable || r.status().is_met()
+                    });
                 Value::Bool(ok)
             }
             IExpr::CountStatus(s) => {
@@ -197,13 +233,24 @@ impl<'e> Cx<'e> {
                     .criteria
                     .iter()
                     .zip(st.criteria.iter())
-                    .filter(|(c, r)| !matches!(c.kind, CritKind::Adjust(_)) && r.status() != Status::NotApplicable && r.status().matches(*s) && !(*s == Status::Met && false))
+                    .filter(|(c, r)| {
+                        !matches!(c.kind, CritKind::Adjust(_))
+                            && r.status() != Status::NotApplicable
+                            && r.status().matches(*s)
+                    })
                     .count();
                 Value::Num(Decimal::from(n))
             }
-            IExpr::StatusOf(c) => st.criteria.get(*c).map(|r| Value::Status(r.status())).unwrap_or_default(),
+            IExpr::StatusOf(c) => st
+                .criteria
+                .get(*c)
+                .map(|r| Value::Status(r.status()))
+                .unwrap_or_default(),
             IExpr::Awarded(a) => Value::Bool(st.awards.get(*a).copied().unwrap_or(false)),
-            IExpr::RatingIs(_) => st.rating.map(|r| Value::Level(r as u32)).unwrap_or_default(),
+            IExpr::RatingIs(_) => st
+                .rating
+                .map(|r| Value::Level(r as u32))
+                .unwrap_or_default(),
             IExpr::Previous(x) => {
                 let id = &self.row(i).id;
                 let prev = self
@@ -243,23 +290,49 @@ impl<'e> Cx<'e> {
                 }
                 Value::Num(Decimal::from(n))
             }
-            IExpr::Agg { kind, descendants, cond, expr } => self.aggregate(*kind, *descendants, cond.as_deref(), expr.as_deref(), i),
+            IExpr::Agg {
+                kind,
+                descendants,
+                cond,
+                expr,
+            } => self.aggregate(*kind, *descendants, cond.as_deref(), expr.as_deref(), i),
             IExpr::UnitAttr(unit, attr) => {
                 let cur = self.with_year(self.ev.current);
-                let Some(&j) = self.ev.periods.get(&self.ev.current).and_then(|p| p.index.get(unit)) else {
+                let Some(&j) = self
+                    .ev
+                    .periods
+                    .get(&self.ev.current)
+                    .and_then(|p| p.index.get(unit))
+                else {
                     return Value::Missing;
                 };
-                let Some(s) = cur.state(j) else { return Value::Missing };
+                let Some(s) = cur.state(j) else {
+                    return Value::Missing;
+                };
                 match attr {
-                    UnitAttr::Status(c) => s.criteria.get(*c).map(|r| Value::Status(r.status())).unwrap_or_default(),
+                    UnitAttr::Status(c) => s
+                        .criteria
+                        .get(*c)
+                        .map(|r| Value::Status(r.status()))
+                        .unwrap_or_default(),
                     UnitAttr::Score => s.score.map(Value::Num).unwrap_or_default(),
-                    UnitAttr::Rank => s.rank.map(|r| Value::Num(Decimal::from(r))).unwrap_or_default(),
-                    UnitAttr::Rating => s.rating.map(|r| Value::Level(r as u32)).unwrap_or_default(),
+                    UnitAttr::Rank => s
+                        .rank
+                        .map(|r| Value::Num(Decimal::from(r)))
+                        .unwrap_or_default(),
+                    UnitAttr::Rating => {
+                        s.rating.map(|r| Value::Level(r as u32)).unwrap_or_default()
+                    }
                     UnitAttr::Expr(x) => cur.eval(x, j, s),
                 }
             }
             IExpr::Has(unit, a) => {
-                let Some(&j) = self.ev.periods.get(&self.ev.current).and_then(|p| p.index.get(unit)) else {
+                let Some(&j) = self
+                    .ev
+                    .periods
+                    .get(&self.ev.current)
+                    .and_then(|p| p.index.get(unit))
+                else {
                     return Value::Missing;
                 };
                 let s = self.with_year(self.ev.current).state(j);
@@ -281,8 +354,17 @@ impl<'e> Cx<'e> {
         }
     }
 
-    fn aggregate(&self, kind: AggKind, descendants: bool, cond: Option<&IExpr>, x: Option<&IExpr>, i: usize) -> Value {
-        let Some(p) = self.ev.periods.get(&self.year) else { return Value::Missing };
+    fn aggregate(
+        &self,
+        kind: AggKind,
+        descendants: bool,
+        cond: Option<&IExpr>,
+        x: Option<&IExpr>,
+        i: usize,
+    ) -> Value {
+        let Some(p) = self.ev.periods.get(&self.year) else {
+            return Value::Missing;
+        };
         let mut units: Vec<usize> = p.members.get(i).cloned().unwrap_or_default();
         if descendants {
             let mut k = 0;
@@ -333,7 +415,11 @@ impl<'e> Cx<'e> {
                     return Value::Missing;
                 }
                 match kind {
-                    AggKind::Sum => vals.iter().try_fold(Decimal::ZERO, |a, b| a.checked_add(*b)).map(Value::Num).unwrap_or_default(),
+                    AggKind::Sum => vals
+                        .iter()
+                        .try_fold(Decimal::ZERO, |a, b| a.checked_add(*b))
+                        .map(Value::Num)
+                        .unwrap_or_default(),
                     AggKind::Avg => {
                         if vals.is_empty() {
                             return Value::Missing;
@@ -344,8 +430,16 @@ impl<'e> Cx<'e> {
                             .map(Value::Num)
                             .unwrap_or_default()
                     }
-                    AggKind::Min => vals.iter().min().map(|v| Value::Num(*v)).unwrap_or_default(),
-                    _ => vals.iter().max().map(|v| Value::Num(*v)).unwrap_or_default(),
+                    AggKind::Min => vals
+                        .iter()
+                        .min()
+                        .map(|v| Value::Num(*v))
+                        .unwrap_or_default(),
+                    _ => vals
+                        .iter()
+                        .max()
+                        .map(|v| Value::Num(*v))
+                        .unwrap_or_default(),
                 }
             }
         }
@@ -362,7 +456,11 @@ impl<'e> Cx<'e> {
                 let mut best = vals.first().cloned().unwrap_or_default();
                 for v in &vals[1..] {
                     let o = cmp_values(v, &best);
-                    let better = if f == Builtin::Min { o == Some(Ordering::Less) } else { o == Some(Ordering::Greater) };
+                    let better = if f == Builtin::Min {
+                        o == Some(Ordering::Less)
+                    } else {
+                        o == Some(Ordering::Greater)
+                    };
                     if better {
                         best = v.clone();
                     }
@@ -373,8 +471,14 @@ impl<'e> Cx<'e> {
             Builtin::Floor => n0.map(|n| Value::Num(n.floor())).unwrap_or_default(),
             Builtin::Ceil => n0.map(|n| Value::Num(n.ceil())).unwrap_or_default(),
             Builtin::Round => {
-                let places = vals.get(1).and_then(|v| v.num()).and_then(|p| u32::try_from(p.trunc()).ok()).unwrap_or(0).min(28);
-                n0.map(|n| Value::Num(round_half_away(n, places))).unwrap_or_default()
+                let places = vals
+                    .get(1)
+                    .and_then(|v| v.num())
+                    .and_then(|p| u32::try_from(p.trunc()).ok())
+                    .unwrap_or(0)
+                    .min(28);
+                n0.map(|n| Value::Num(round_half_away(n, places)))
+                    .unwrap_or_default()
             }
             Builtin::Year | Builtin::Month | Builtin::Day => match vals.first() {
                 Some(Value::Date(d)) => Value::Num(Decimal::from(match f {
@@ -385,10 +489,11 @@ impl<'e> Cx<'e> {
                 _ => Value::Missing,
             },
             Builtin::DaysBetween => match (vals.first(), vals.get(1)) {
-                (Some(Value::Date(a)), Some(Value::Date(b))) => Value::Num(Decimal::from((*b - *a).num_days())),
+                (Some(Value::Date(a)), Some(Value::Date(b))) => {
+                    Value::Num(Decimal::from((*b - *a).num_days()))
+                }
                 _ => Value::Missing,
             },
         }
     }
 }
-

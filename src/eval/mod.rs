@@ -55,7 +55,16 @@ pub struct NodeResult {
 
 impl NodeResult {
     fn bare(status: Status) -> Self {
-        NodeResult { label: None, status, actual: None, goal: None, high: None, gap: None, achievement: None, children: Vec::new() }
+        NodeResult {
+            label: None,
+            status,
+            actual: None,
+            goal: None,
+            high: None,
+            gap: None,
+            achievement: None,
+            children: Vec::new(),
+        }
     }
 }
 
@@ -133,7 +142,12 @@ impl Evaluation {
     /// The units of the campaign's period, in data order.
     pub fn units(&self) -> impl Iterator<Item = (&UnitRow, &UnitState)> {
         let p = self.periods.get(&self.current);
-        p.into_iter().flat_map(move |p| p.rows.iter().zip(p.states.iter()).map(move |(&r, s)| (&self.rows[r], s)))
+        p.into_iter().flat_map(move |p| {
+            p.rows
+                .iter()
+                .zip(p.states.iter())
+                .map(move |(&r, s)| (&self.rows[r], s))
+        })
     }
     pub fn unit(&self, id: &str) -> Option<(&UnitRow, &UnitState)> {
         let p = self.periods.get(&self.current)?;
@@ -145,24 +159,40 @@ impl Evaluation {
 /// The most points a criterion can give (`None` when unscored).
 pub fn max_points(c: &Criterion) -> Option<Decimal> {
     let p = c.points.as_ref()?;
-    Some(p.n + p.bonus.as_ref().and_then(|b| b.max).unwrap_or(Decimal::ZERO))
+    Some(
+        p.n + p
+            .bonus
+            .as_ref()
+            .and_then(|b| b.max)
+            .unwrap_or(Decimal::ZERO),
+    )
 }
 
 /// Evaluate the campaign. `rows` may hold several periods; rows without a
 /// period belong to the campaign's year. Parent cycles are data errors.
 pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Diag>> {
-    let current = prog.info.year().or_else(|| rows.iter().filter_map(|r| r.period).max()).unwrap_or(0);
+    let current = prog
+        .info
+        .year()
+        .or_else(|| rows.iter().filter_map(|r| r.period).max())
+        .unwrap_or(0);
     let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
         let y = r.period.unwrap_or(current);
-        let p = periods.entry(y).or_insert_with(|| Period { year: y, ..Default::default() });
+        let p = periods.entry(y).or_insert_with(|| Period {
+            year: y,
+            ..Default::default()
+        });
         p.index.insert(r.id.clone(), p.rows.len());
         p.rows.push(i);
         if r.awards.is_some() {
             p.award_facts = true;
         }
     }
-    periods.entry(current).or_insert_with(|| Period { year: current, ..Default::default() });
+    periods.entry(current).or_insert_with(|| Period {
+        year: current,
+        ..Default::default()
+    });
     let mut errors = Vec::new();
     for p in periods.values_mut() {
         p.members = vec![Vec::new(); p.rows.len()];
@@ -177,15 +207,26 @@ pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Di
         for (i, &r) in p.rows.iter().enumerate() {
             let mut cur = i;
             let mut steps = 0;
-            while let Some(parent) = rows[p.rows[cur]].parent.as_ref().and_then(|x| p.index.get(x)) {
+            while let Some(parent) = rows[p.rows[cur]]
+                .parent
+                .as_ref()
+                .and_then(|x| p.index.get(x))
+            {
                 cur = *parent;
                 steps += 1;
                 if cur == i || steps > p.rows.len() {
                     let (file, row) = rows[r].origin.clone().unwrap_or_default();
                     errors.push(
-                        Diag::error(codes::DATA, format!("unit `{}` is its own ancestor through `parent`", rows[r].id))
-                            .located(crate::diag::DataLocation { file, row, column: Some("parent".into()) })
-                            .help("fix the `parent` column so the units form a tree"),
+                        Diag::error(
+                            codes::DATA,
+                            format!("unit `{}` is its own ancestor through `parent`", rows[r].id),
+                        )
+                        .located(crate::diag::DataLocation {
+                            file,
+                            row,
+                            column: Some("parent".into()),
+                        })
+                        .help("fix the `parent` column so the units form a tree"),
                     );
                     break;
                 }
@@ -195,8 +236,18 @@ pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Di
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut ev = Evaluation { rows, periods, current, warnings: Vec::new() };
-    let years: Vec<i32> = ev.periods.keys().copied().filter(|y| *y <= current).collect();
+    let mut ev = Evaluation {
+        rows,
+        periods,
+        current,
+        warnings: Vec::new(),
+    };
+    let years: Vec<i32> = ev
+        .periods
+        .keys()
+        .copied()
+        .filter(|y| *y <= current)
+        .collect();
     for y in years {
         if y != current && !prog.uses_history {
             continue;
@@ -210,7 +261,7 @@ pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Di
 fn member_order(p: &Period) -> Vec<usize> {
     let mut out = Vec::with_capacity(p.rows.len());
     let mut seen = vec![false; p.rows.len()];
-    fn visit(i: usize, p: &Period, seen: &mut Vec<bool>, out: &mut Vec<usize>) {
+    fn visit(i: usize, p: &Period, seen: &mut [bool], out: &mut Vec<usize>) {
         let mut stack = vec![(i, 0usize)];
         while let Some((u, k)) = stack.pop() {
             if k == 0 {
@@ -237,7 +288,9 @@ fn member_order(p: &Period) -> Vec<usize> {
 
 fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     let shift = ev.current - year;
-    let Some(period) = ev.periods.get(&year) else { return };
+    let Some(period) = ev.periods.get(&year) else {
+        return;
+    };
     let n = period.rows.len();
     let order = member_order(period);
     if let Some(p) = ev.periods.get_mut(&year) {
@@ -246,8 +299,17 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     // Criteria and scores, members first.
     for &i in &order {
         let st = {
-            let cx = expr::Cx { prog, ev, year, shift };
-            let mut st = UnitState { lets: vec![Value::Missing; prog.lets.len()], awards: vec![false; prog.awards.len()], ..Default::default() };
+            let cx = expr::Cx {
+                prog,
+                ev,
+                year,
+                shift,
+            };
+            let mut st = UnitState {
+                lets: vec![Value::Missing; prog.lets.len()],
+                awards: vec![false; prog.awards.len()],
+                ..Default::default()
+            };
             for &l in &prog.let_order {
                 let v = cx.eval(&prog.lets[l].expr, i, &st);
                 st.lets[l] = v;
@@ -273,7 +335,12 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     if let Some(rank) = &prog.rank {
         let keys: Vec<Vec<Value>> = (0..n)
             .map(|i| {
-                let cx = expr::Cx { prog, ev, year, shift };
+                let cx = expr::Cx {
+                    prog,
+                    ev,
+                    year,
+                    shift,
+                };
                 let st = &ev.periods[&year].states[i];
                 let mut k = vec![cx.eval(&rank.key, i, st)];
                 for (e, _) in &rank.then {
@@ -283,10 +350,15 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
             })
             .collect();
         let groups = group_by(ev, year, rank.within);
-        let desc: Vec<bool> = std::iter::once(false).chain(rank.then.iter().map(|(_, asc)| *asc)).collect();
+        let desc: Vec<bool> = std::iter::once(false)
+            .chain(rank.then.iter().map(|(_, asc)| *asc))
+            .collect();
         for members in groups.values() {
             for &i in members {
-                let better = members.iter().filter(|&&j| compare_keys(&keys[j], &keys[i], &desc) == Ordering::Less).count();
+                let better = members
+                    .iter()
+                    .filter(|&&j| compare_keys(&keys[j], &keys[i], &desc) == Ordering::Less)
+                    .count();
                 if let Some(p) = ev.periods.get_mut(&year) {
                     p.states[i].rank = Some(better as u32 + 1);
                 }
@@ -302,7 +374,12 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     if let Some(rating) = &prog.rating {
         for &i in &order {
             let (chosen, trace) = {
-                let cx = expr::Cx { prog, ev, year, shift };
+                let cx = expr::Cx {
+                    prog,
+                    ev,
+                    year,
+                    shift,
+                };
                 let st = &ev.periods[&year].states[i];
                 let mut trace = Vec::new();
                 let mut chosen = None;
@@ -338,7 +415,11 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         if facts {
             if let Some(p) = ev.periods.get_mut(&year) {
                 for i in 0..n {
-                    let has = ev.rows[p.rows[i]].awards.as_ref().map(|a| a.iter().any(|x| *x == award.id)).unwrap_or(false);
+                    let has = ev.rows[p.rows[i]]
+                        .awards
+                        .as_ref()
+                        .map(|a| a.contains(&award.id))
+                        .unwrap_or(false);
                     p.states[i].awards[ai] = has;
                 }
             }
@@ -347,7 +428,12 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         let conds: Vec<Value> = order
             .iter()
             .map(|&i| {
-                let cx = expr::Cx { prog, ev, year, shift };
+                let cx = expr::Cx {
+                    prog,
+                    ev,
+                    year,
+                    shift,
+                };
                 let st = &ev.periods[&year].states[i];
                 match &award.when {
                     None => Value::Bool(true),
@@ -367,13 +453,25 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
             let desc: Vec<bool> = prog
                 .rank
                 .as_ref()
-                .map(|r| std::iter::once(false).chain(r.then.iter().map(|(_, a)| *a)).collect())
+                .map(|r| {
+                    std::iter::once(false)
+                        .chain(r.then.iter().map(|(_, a)| *a))
+                        .collect()
+                })
                 .unwrap_or_default();
             for (gname, members) in &groups {
-                let mut cands: Vec<usize> = members.iter().copied().filter(|&i| eligible[i]).collect();
+                let mut cands: Vec<usize> =
+                    members.iter().copied().filter(|&i| eligible[i]).collect();
                 let states = &ev.periods[&year].states;
-                let ids: Vec<&str> = ev.periods[&year].rows.iter().map(|&r| ev.rows[r].id.as_str()).collect();
-                cands.sort_by(|&a, &b| compare_keys(&states[a].rank_key, &states[b].rank_key, &desc).then_with(|| ids[a].cmp(ids[b])));
+                let ids: Vec<&str> = ev.periods[&year]
+                    .rows
+                    .iter()
+                    .map(|&r| ev.rows[r].id.as_str())
+                    .collect();
+                cands.sort_by(|&a, &b| {
+                    compare_keys(&states[a].rank_key, &states[b].rank_key, &desc)
+                        .then_with(|| ids[a].cmp(ids[b]))
+                });
                 let cap = match limit {
                     LimitSpec::Count(c) => c.trunc().try_into().unwrap_or(0usize),
                     LimitSpec::Share(p, of) => {
@@ -382,25 +480,43 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                             Some(c) => members
                                 .iter()
                                 .filter(|&&i| {
-                                    let cx = expr::Cx { prog, ev, year, shift };
+                                    let cx = expr::Cx {
+                                        prog,
+                                        ev,
+                                        year,
+                                        shift,
+                                    };
                                     cx.eval(c, i, &states[i]) == Value::Bool(true)
                                 })
                                 .count(),
                         };
-                        (*p * Decimal::from(base)).floor().try_into().unwrap_or(0usize)
+                        (*p * Decimal::from(base))
+                            .floor()
+                            .try_into()
+                            .unwrap_or(0usize)
                     }
                 };
                 if cands.len() > cap {
                     if cap > 0 {
                         let last = cands[cap - 1];
                         let next = cands[cap];
-                        if compare_keys(&states[last].rank_key, &states[next].rank_key, &desc) == Ordering::Equal && year == ev.current {
+                        if compare_keys(&states[last].rank_key, &states[next].rank_key, &desc)
+                            == Ordering::Equal
+                            && year == ev.current
+                        {
                             let tied: Vec<&str> = cands
                                 .iter()
-                                .filter(|&&c| compare_keys(&states[c].rank_key, &states[last].rank_key, &desc) == Ordering::Equal)
+                                .filter(|&&c| {
+                                    compare_keys(&states[c].rank_key, &states[last].rank_key, &desc)
+                                        == Ordering::Equal
+                                })
                                 .map(|&c| ids[c])
                                 .collect();
-                            let group = if gname.is_empty() { "the units with no group".to_string() } else { format!("`{gname}`") };
+                            let group = if gname.is_empty() {
+                                "the units with no group".to_string()
+                            } else {
+                                format!("`{gname}`")
+                            };
                             ev.warnings.push(
                                 Diag::warning(
                                     codes::TIE_AT_LIMIT,
@@ -436,7 +552,12 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                 } else {
                     "the condition does not hold".into()
                 };
-                p.states[i].award_trace.push(AwardDecision { award: ai, condition: cond_of[i].clone(), granted: granted[i], note });
+                p.states[i].award_trace.push(AwardDecision {
+                    award: ai,
+                    condition: cond_of[i].clone(),
+                    granted: granted[i],
+                    note,
+                });
             }
         }
     }
@@ -478,7 +599,9 @@ pub fn compare_keys(a: &[Value], b: &[Value], asc: &[bool]) -> Ordering {
 }
 
 fn applies(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> bool {
-    c.applies.iter().all(|e| cx.eval(e, i, st) == Value::Bool(true))
+    c.applies
+        .iter()
+        .all(|e| cx.eval(e, i, st) == Value::Bool(true))
 }
 
 fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResult {
@@ -517,7 +640,14 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             let mut unknown = 0;
             for item in &cl.items {
                 let v = row.values.get(item.slot).cloned().unwrap_or_default();
-                let v = if v.is_missing() && cx.prog.indicators.get(item.slot).map(|x| x.blank_false).unwrap_or(false) {
+                let v = if v.is_missing()
+                    && cx
+                        .prog
+                        .indicators
+                        .get(item.slot)
+                        .map(|x| x.blank_false)
+                        .unwrap_or(false)
+                {
                     Value::Bool(false)
                 } else {
                     v
@@ -557,7 +687,14 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                             }
                         }
                         out.node.actual = Some(Value::Num(n));
-                        (if n > Decimal::ZERO { Status::Met } else { Status::NotMet }, p)
+                        (
+                            if n > Decimal::ZERO {
+                                Status::Met
+                            } else {
+                                Status::NotMet
+                            },
+                            p,
+                        )
                     }
                     _ => (Status::Missing, Decimal::ZERO),
                 },
@@ -565,7 +702,11 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             out.node.status = status;
             let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
             out.points = Some(round_half_away(pts, precision));
-            out.trace = Some(PointsTrace { base: pts, unrounded: pts, ..Default::default() });
+            out.trace = Some(PointsTrace {
+                base: pts,
+                unrounded: pts,
+                ..Default::default()
+            });
             return out;
         }
     }
@@ -586,14 +727,28 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
             Value::Bool(false) => Status::NotMet,
             _ => Status::Missing,
         }),
-        TNode::Compare { actual, op, goal, high, ty, .. } => {
+        TNode::Compare {
+            actual,
+            op,
+            goal,
+            high,
+            ty,
+            ..
+        } => {
             let a = cx.eval(actual, i, st);
             let g = cx.eval(goal, i, st);
             let h = high.as_ref().map(|h| cx.eval(h, i, st));
             let mut node = NodeResult::bare(Status::Missing);
-            node.goal = if g.is_missing() { None } else { Some(g.clone()) };
+            node.goal = if g.is_missing() {
+                None
+            } else {
+                Some(g.clone())
+            };
             node.high = h.clone().filter(|v| !v.is_missing());
-            if a.is_missing() || g.is_missing() || h.as_ref().map(|v| v.is_missing()).unwrap_or(false) {
+            if a.is_missing()
+                || g.is_missing()
+                || h.as_ref().map(|v| v.is_missing()).unwrap_or(false)
+            {
                 node.actual = if a.is_missing() { None } else { Some(a) };
                 return node;
             }
@@ -620,15 +775,44 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
                     Ordering::Equal => Status::Met,
                     Ordering::Greater => Status::NotMet,
                 },
-                CmpOp::Gt => if o == Ordering::Greater { Status::Met } else { Status::NotMet },
-                CmpOp::Lt => if o == Ordering::Less { Status::Met } else { Status::NotMet },
-                CmpOp::Eq => if o == Ordering::Equal { Status::Met } else { Status::NotMet },
-                CmpOp::Ne => if o != Ordering::Equal { Status::Met } else { Status::NotMet },
+                CmpOp::Gt => {
+                    if o == Ordering::Greater {
+                        Status::Met
+                    } else {
+                        Status::NotMet
+                    }
+                }
+                CmpOp::Lt => {
+                    if o == Ordering::Less {
+                        Status::Met
+                    } else {
+                        Status::NotMet
+                    }
+                }
+                CmpOp::Eq => {
+                    if o == Ordering::Equal {
+                        Status::Met
+                    } else {
+                        Status::NotMet
+                    }
+                }
+                CmpOp::Ne => {
+                    if o != Ordering::Equal {
+                        Status::Met
+                    } else {
+                        Status::NotMet
+                    }
+                }
             };
             match (&a, &g) {
                 (Value::Num(x), Value::Num(y)) => {
                     node.gap = x.checked_sub(*y);
-                    let numeric = matches!(ty, crate::value::Type::Number | crate::value::Type::Percent | crate::value::Type::Quantity(_));
+                    let numeric = matches!(
+                        ty,
+                        crate::value::Type::Number
+                            | crate::value::Type::Percent
+                            | crate::value::Type::Quantity(_)
+                    );
                     if numeric {
                         node.achievement = match op {
                             CmpOp::Ge | CmpOp::Gt => x.checked_div(*y),
@@ -637,7 +821,9 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
                         };
                     }
                 }
-                (Value::Date(x), Value::Date(y)) => node.gap = Some(Decimal::from((*x - *y).num_days())),
+                (Value::Date(x), Value::Date(y)) => {
+                    node.gap = Some(Decimal::from((*x - *y).num_days()))
+                }
                 _ => {}
             }
             node.actual = Some(a);
@@ -648,10 +834,19 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
             let l = cx.eval(lo, i, st);
             let h = cx.eval(hi, i, st);
             let mut node = NodeResult::bare(Status::Missing);
-            node.goal = if l.is_missing() { None } else { Some(l.clone()) };
-            node.high = if h.is_missing() { None } else { Some(h.clone()) };
+            node.goal = if l.is_missing() {
+                None
+            } else {
+                Some(l.clone())
+            };
+            node.high = if h.is_missing() {
+                None
+            } else {
+                Some(h.clone())
+            };
             if !(a.is_missing() || l.is_missing() || h.is_missing()) {
-                let inside = expr::cmp_values(&a, &l) != Some(Ordering::Less) && expr::cmp_values(&a, &h) != Some(Ordering::Greater);
+                let inside = expr::cmp_values(&a, &l) != Some(Ordering::Less)
+                    && expr::cmp_values(&a, &h) != Some(Ordering::Greater);
                 node.status = if inside { Status::Met } else { Status::NotMet };
             }
             node.actual = if a.is_missing() { None } else { Some(a) };
@@ -676,8 +871,16 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
                     ranks.get(n - 1).copied().unwrap_or(Status::NotMet)
                 }
             };
-            let status = if status == Status::Late { Status::NotMet } else { status };
-            let mut node = NodeResult::bare(if status == Status::NotApplicable { Status::Missing } else { status });
+            let status = if status == Status::Late {
+                Status::NotMet
+            } else {
+                status
+            };
+            let mut node = NodeResult::bare(if status == Status::NotApplicable {
+                Status::Missing
+            } else {
+                status
+            });
             node.children = kids;
             node
         }
@@ -694,8 +897,16 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
         PointsMode::Plain | PointsMode::Relative if met => n,
         PointsMode::Proportional if met => n,
         PointsMode::Proportional => {
-            let a = r.node.achievement.unwrap_or(Decimal::ZERO).clamp(Decimal::ZERO, Decimal::ONE);
-            t.note = format!("{} × achievement {}", crate::value::fmt_dec(n), crate::value::fmt_dec(a));
+            let a = r
+                .node
+                .achievement
+                .unwrap_or(Decimal::ZERO)
+                .clamp(Decimal::ZERO, Decimal::ONE);
+            t.note = format!(
+                "{} × achievement {}",
+                crate::value::fmt_dec(n),
+                crate::value::fmt_dec(a)
+            );
             n.checked_mul(a).unwrap_or(Decimal::ZERO)
         }
         PointsMode::PerItem => {
@@ -704,8 +915,13 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
                 _ => 1,
             };
             let yes = r.items_met.unwrap_or(0);
-            t.note = format!("{} ÷ {total} items × {yes} items met", crate::value::fmt_dec(n));
-            (n * Decimal::from(yes)).checked_div(Decimal::from(total.max(1))).unwrap_or(Decimal::ZERO)
+            t.note = format!(
+                "{} ÷ {total} items × {yes} items met",
+                crate::value::fmt_dec(n)
+            );
+            (n * Decimal::from(yes))
+                .checked_div(Decimal::from(total.max(1)))
+                .unwrap_or(Decimal::ZERO)
         }
         _ => Decimal::ZERO,
     };
@@ -728,10 +944,14 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
             (Status::Late, CritKind::Deadline(_)) => {
                 Some((Decimal::from(r.days_late.unwrap_or(0)) / p.step).ceil())
             }
-            (Status::NotMet, CritKind::Target(_)) => match (r.node.actual.as_ref(), r.node.goal.as_ref()) {
-                (Some(Value::Num(a)), Some(Value::Num(g))) => Some(((*g - *a).abs() / p.step).ceil()),
-                _ => None,
-            },
+            (Status::NotMet, CritKind::Target(_)) => {
+                match (r.node.actual.as_ref(), r.node.goal.as_ref()) {
+                    (Some(Value::Num(a)), Some(Value::Num(g))) => {
+                        Some(((*g - *a).abs() / p.step).ceil())
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         };
         if let Some(steps) = steps {
@@ -741,7 +961,12 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
             }
             t.base = n;
             t.penalty = d;
-            t.note = format!("{} − {} × {} step(s)", crate::value::fmt_dec(n), crate::value::fmt_dec(p.amount), crate::value::fmt_dec(steps));
+            t.note = format!(
+                "{} − {} × {} step(s)",
+                crate::value::fmt_dec(n),
+                crate::value::fmt_dec(p.amount),
+                crate::value::fmt_dec(steps)
+            );
         }
     }
     t.unrounded = t.base + t.bonus - t.penalty;
@@ -759,7 +984,9 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
         if spec.mode != PointsMode::Relative {
             continue;
         }
-        let Some(p) = ev.periods.get_mut(&year) else { return };
+        let Some(p) = ev.periods.get_mut(&year) else {
+            return;
+        };
         for members in groups.values() {
             let best = members
                 .iter()
@@ -823,12 +1050,19 @@ pub fn shift_date(d: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
         return d;
     }
     let y = d.year() - years;
-    d.with_year(y).or_else(|| chrono::NaiveDate::from_ymd_opt(y, d.month(), 28)).unwrap_or(d)
+    d.with_year(y)
+        .or_else(|| chrono::NaiveDate::from_ymd_opt(y, d.month(), 28))
+        .unwrap_or(d)
 }
 
 /// Evaluate a test's expectation after the evaluation.
 pub fn eval_after(prog: &Program, ev: &Evaluation, e: &IExpr) -> Value {
-    let cx = expr::Cx { prog, ev, year: ev.current, shift: 0 };
+    let cx = expr::Cx {
+        prog,
+        ev,
+        year: ev.current,
+        shift: 0,
+    };
     let st = UnitState::default();
     cx.eval(e, usize::MAX, &st)
 }

@@ -58,10 +58,17 @@ impl miette::Diagnostic for Shown {
         Some(Box::new(self.d.code))
     }
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.d.is_error() { miette::Severity::Error } else { miette::Severity::Warning })
+        Some(if self.d.is_error() {
+            miette::Severity::Error
+        } else {
+            miette::Severity::Warning
+        })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.d.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
@@ -80,7 +87,10 @@ fn excerpt(text: &str, span: Span) -> (String, usize, usize, usize) {
     let start = crate::diag::floor_char_boundary(text, span.start.min(text.len()));
     let end = crate::diag::floor_char_boundary(text, span.end.min(text.len()).max(start));
     let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[end..].find('\n').map(|i| end + i).unwrap_or(text.len());
+    let line_end = text[end..]
+        .find('\n')
+        .map(|i| end + i)
+        .unwrap_or(text.len());
     let first_line = line_col(text, start).0;
     if line_end - line_start <= LINE_WINDOW * 4 && end - start <= LINE_WINDOW * 4 {
         // Keep a couple of lines of context before.
@@ -89,12 +99,23 @@ fn excerpt(text: &str, span: Span) -> (String, usize, usize, usize) {
             if ctx_start == 0 {
                 break;
             }
-            ctx_start = text[..ctx_start - 1].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            ctx_start = text[..ctx_start - 1]
+                .rfind('\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
         }
         let ctx_first = line_col(text, ctx_start).0;
-        return (text[ctx_start..line_end].to_string(), start - ctx_start, end - ctx_start, ctx_first);
+        return (
+            text[ctx_start..line_end].to_string(),
+            start - ctx_start,
+            end - ctx_start,
+            ctx_first,
+        );
     }
-    let w0 = crate::diag::floor_char_boundary(text, start.saturating_sub(LINE_WINDOW / 2).max(line_start));
+    let w0 = crate::diag::floor_char_boundary(
+        text,
+        start.saturating_sub(LINE_WINDOW / 2).max(line_start),
+    );
     let w1 = crate::diag::floor_char_boundary(text, (start + LINE_WINDOW / 2).min(line_end));
     let mut s = String::new();
     if w0 > line_start {
@@ -120,36 +141,72 @@ fn shown(d: &Diag, sources: &SourceMap) -> Shown {
         };
     }
     let Some(span) = d.span else {
-        return Shown { d: d.clone(), src: None, labels: vec![], header };
+        return Shown {
+            d: d.clone(),
+            src: None,
+            labels: vec![],
+            header,
+        };
     };
     let Some(file) = sources.get(span.file) else {
-        return Shown { d: d.clone(), src: None, labels: vec![], header };
+        return Shown {
+            d: d.clone(),
+            src: None,
+            labels: vec![],
+            header,
+        };
     };
     let (text, a, b, first_line) = excerpt(&file.text, span);
     // Related spans in the same excerpt only.
     let name = file.name.clone();
-    let mk = |text: String| Excerpt { name: name.clone(), text, line_offset: first_line.saturating_sub(1) };
-    let mut labels = vec![LabeledSpan::new_with_span(Some(d.label.clone().unwrap_or_else(|| "here".into())), SourceSpan::from(a..b))];
+    let mk = |text: String| Excerpt {
+        name: name.clone(),
+        text,
+        line_offset: first_line.saturating_sub(1),
+    };
+    let mut labels = vec![LabeledSpan::new_with_span(
+        Some(d.label.clone().unwrap_or_else(|| "here".into())),
+        SourceSpan::from(a..b),
+    )];
     let base = span.start - a;
     for (rs, rl) in &d.related {
         if rs.file == span.file && rs.start >= base && rs.end <= base + text.len() {
-            labels.push(LabeledSpan::new_with_span(Some(rl.clone()), SourceSpan::from((rs.start - base)..(rs.end - base))));
+            labels.push(LabeledSpan::new_with_span(
+                Some(rl.clone()),
+                SourceSpan::from((rs.start - base)..(rs.end - base)),
+            ));
         } else {
             let (l, c) = sources.line_col(rs.file, rs.start);
-            let fname = sources.get(rs.file).map(|f| f.name.clone()).unwrap_or_default();
-            header = format!("{header}");
+            let fname = sources
+                .get(rs.file)
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
             let extra = format!(" ({rl}: {fname}:{l}:{c})");
             let mut dd = d.clone();
             dd.message.push_str(&extra);
-            return Shown { d: dd, src: Some(mk(text)), labels, header };
+            return Shown {
+                d: dd,
+                src: Some(mk(text)),
+                labels,
+                header,
+            };
         }
     }
-    Shown { d: d.clone(), src: Some(mk(text)), labels, header }
+    Shown {
+        d: d.clone(),
+        src: Some(mk(text)),
+        labels,
+        header,
+    }
 }
 
 /// miette's graphical report.
 pub fn human(diags: &[Diag], sources: &SourceMap, color: bool) -> String {
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for d in diags {
@@ -166,7 +223,10 @@ pub fn human(diags: &[Diag], sources: &SourceMap, color: bool) -> String {
 
 fn position(d: &Diag, sources: &SourceMap) -> (String, usize, usize, usize, usize) {
     if let Some(span) = d.span {
-        let file = sources.get(span.file).map(|f| f.name.clone()).unwrap_or_default();
+        let file = sources
+            .get(span.file)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
         let (l, c) = sources.line_col(span.file, span.start);
         let (el, ec) = sources.line_col(span.file, span.end);
         return (file, l, c, el, ec);
@@ -203,7 +263,9 @@ pub fn json(diags: &[Diag], sources: &SourceMap) -> serde_json::Value {
 }
 
 fn esc_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 fn esc_prop(s: &str) -> String {
     esc_data(s).replace(':', "%3A").replace(',', "%2C")

@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value as J};
 /// The display of a criterion's actual value.
 fn crit_display(prog: &Program, ci: usize) -> (Display, Option<Type>) {
     match prog.criteria.get(ci).map(|c| &c.kind) {
-        Some(CritKind::Target(TNode::Compare { display, ty, .. })) | Some(CritKind::Target(TNode::Interval { display, ty, .. })) => {
+        Some(CritKind::Target(TNode::Compare { display, ty, .. }))
+        | Some(CritKind::Target(TNode::Interval { display, ty, .. })) => {
             (display.clone(), Some(ty.clone()))
         }
         _ => (Display::plain(), None),
@@ -43,12 +44,21 @@ pub fn value_json(prog: &Program, v: &Value, display: &Display, ty: Option<&Type
 fn level_words(prog: &Program, i: u32, ty: Option<&Type>) -> (String, Option<String>) {
     match ty {
         Some(Type::Level(set)) if *set == crate::check::RATING_SET => {
-            let b = prog.rating.as_ref().and_then(|r| r.branches.get(i as usize));
-            (b.map(|b| b.id.clone()).unwrap_or_default(), b.and_then(|b| b.label.clone()))
+            let b = prog
+                .rating
+                .as_ref()
+                .and_then(|r| r.branches.get(i as usize));
+            (
+                b.map(|b| b.id.clone()).unwrap_or_default(),
+                b.and_then(|b| b.label.clone()),
+            )
         }
         Some(Type::Level(set)) => {
             let l = prog.levels.get(*set).and_then(|l| l.levels.get(i as usize));
-            (l.map(|l| l.id.clone()).unwrap_or_default(), l.and_then(|l| l.label.clone()))
+            (
+                l.map(|l| l.id.clone()).unwrap_or_default(),
+                l.and_then(|l| l.label.clone()),
+            )
         }
         _ => (i.to_string(), None),
     }
@@ -71,18 +81,40 @@ pub fn value_text(prog: &Program, v: &Value, display: &Display, ty: Option<&Type
     }
 }
 
-fn node_json(prog: &Program, n: &NodeResult, display: &Display, ty: Option<&Type>) -> Map<String, J> {
+fn node_json(
+    prog: &Program,
+    n: &NodeResult,
+    display: &Display,
+    ty: Option<&Type>,
+) -> Map<String, J> {
     let mut m = Map::new();
     m.insert("status".into(), json!(n.status.as_str()));
-    m.insert("actual".into(), n.actual.as_ref().map(|v| value_json(prog, v, display, ty)).unwrap_or(J::Null));
-    m.insert("goal".into(), n.goal.as_ref().map(|v| value_json(prog, v, display, ty)).unwrap_or(J::Null));
+    m.insert(
+        "actual".into(),
+        n.actual
+            .as_ref()
+            .map(|v| value_json(prog, v, display, ty))
+            .unwrap_or(J::Null),
+    );
+    m.insert(
+        "goal".into(),
+        n.goal
+            .as_ref()
+            .map(|v| value_json(prog, v, display, ty))
+            .unwrap_or(J::Null),
+    );
     let gap = match (n.gap, n.actual.as_ref()) {
         (Some(g), Some(Value::Date(_))) => json!({"value": fmt_dec(g), "unit": "days"}),
         (Some(g), _) => json!({"value": dec_in(g, display), "unit": display.text}),
         (None, _) => J::Null,
     };
     m.insert("gap".into(), gap);
-    m.insert("achievement".into(), n.achievement.map(|a| J::String(fmt_dec(a))).unwrap_or(J::Null));
+    m.insert(
+        "achievement".into(),
+        n.achievement
+            .map(|a| J::String(fmt_dec(a)))
+            .unwrap_or(J::Null),
+    );
     m
 }
 
@@ -108,7 +140,9 @@ fn children_json(prog: &Program, t: Option<&TNode>, n: &NodeResult) -> Vec<J> {
 
 pub fn node_display(t: Option<&TNode>) -> (Display, Option<Type>) {
     match t {
-        Some(TNode::Compare { display, ty, .. }) | Some(TNode::Interval { display, ty, .. }) => (display.clone(), Some(ty.clone())),
+        Some(TNode::Compare { display, ty, .. }) | Some(TNode::Interval { display, ty, .. }) => {
+            (display.clone(), Some(ty.clone()))
+        }
         _ => (Display::plain(), None),
     }
 }
@@ -128,8 +162,16 @@ pub fn unit_json(prog: &Program, ev: &Evaluation, row: &UnitRow, st: &UnitState)
             json!({"id": s.id, "label": s.label, "points": pts.map(fmt_dec), "max_points": max.map(fmt_dec)})
         })
         .collect();
-    let rating = st.rating.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)));
-    let awards: Vec<&crate::ir::AwardSpec> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a).collect();
+    let rating = st
+        .rating
+        .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)));
+    let awards: Vec<&crate::ir::AwardSpec> = prog
+        .awards
+        .iter()
+        .zip(st.awards.iter())
+        .filter(|(_, g)| **g)
+        .map(|(a, _)| a)
+        .collect();
     json!({
         "id": row.id, "name": row.name, "bloc": row.bloc,
         "criteria": crits,
@@ -149,7 +191,13 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
     m.insert("id".into(), json!(c.id));
     m.insert("label".into(), json!(c.label));
     m.insert("kind".into(), json!(c.kind.name()));
-    m.insert("section".into(), json!(c.section.and_then(|s| prog.sections.get(s)).map(|s| s.id.clone())));
+    m.insert(
+        "section".into(),
+        json!(c
+            .section
+            .and_then(|s| prog.sections.get(s))
+            .map(|s| s.id.clone())),
+    );
     for (k, v) in node_json(prog, &r.node, &display, ty.as_ref()) {
         m.insert(k, v);
     }
@@ -167,18 +215,33 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
             .collect();
         m.insert("items".into(), J::Array(items));
     }
-    m.insert("points".into(), r.points.map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null));
-    m.insert("max_points".into(), r.max_points.map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null));
+    m.insert(
+        "points".into(),
+        r.points.map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null),
+    );
+    m.insert(
+        "max_points".into(),
+        r.max_points
+            .map(|p| J::String(fmt_dec(p)))
+            .unwrap_or(J::Null),
+    );
     let tnode = match &c.kind {
         CritKind::Target(t) => Some(t),
         _ => None,
     };
-    m.insert("children".into(), J::Array(children_json(prog, tnode, &r.node)));
+    m.insert(
+        "children".into(),
+        J::Array(children_json(prog, tnode, &r.node)),
+    );
     J::Object(m)
 }
 
 /// A section's points and maximum, over the criteria in it or below it.
-pub fn section_points(prog: &Program, st: &UnitState, si: usize) -> (Option<Decimal>, Option<Decimal>) {
+pub fn section_points(
+    prog: &Program,
+    st: &UnitState,
+    si: usize,
+) -> (Option<Decimal>, Option<Decimal>) {
     let inside = |mut s: Option<usize>| {
         while let Some(x) = s {
             if x == si {
@@ -205,7 +268,10 @@ pub fn section_points(prog: &Program, st: &UnitState, si: usize) -> (Option<Deci
 }
 
 pub fn eval_json(prog: &Program, ev: &Evaluation, skipped: &[Skipped], warnings: J) -> J {
-    let units: Vec<J> = ev.units().map(|(row, st)| unit_json(prog, ev, row, st)).collect();
+    let units: Vec<J> = ev
+        .units()
+        .map(|(row, st)| unit_json(prog, ev, row, st))
+        .collect();
     let period = prog.info.period.map(|(a, b)| json!({"from": a.format("%Y-%m-%d").to_string(), "to": b.format("%Y-%m-%d").to_string()}));
     json!({
         "campaign": {"id": prog.info.id, "title": prog.info.title, "period": period},
@@ -224,8 +290,13 @@ pub fn eval_csv(prog: &Program, ev: &Evaluation, locale: Locale) -> Result<Vec<u
     }
     let delim = if locale == Locale::Vi { b';' } else { b',' };
     {
-        let mut w = csv::WriterBuilder::new().delimiter(delim).from_writer(&mut out);
-        let mut header: Vec<String> = ["id", "name", "bloc", "score", "rank", "rating", "awards"].iter().map(|s| s.to_string()).collect();
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delim)
+            .from_writer(&mut out);
+        let mut header: Vec<String> = ["id", "name", "bloc", "score", "rank", "rating", "awards"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for c in &prog.criteria {
             header.push(c.id.clone());
             if scored {
@@ -242,8 +313,17 @@ pub fn eval_csv(prog: &Program, ev: &Evaluation, locale: Locale) -> Result<Vec<u
             }
         };
         for (row, st) in ev.units() {
-            let rating = st.rating.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r))).map(|b| b.id.clone());
-            let awards: Vec<&str> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a.id.as_str()).collect();
+            let rating = st
+                .rating
+                .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
+                .map(|b| b.id.clone());
+            let awards: Vec<&str> = prog
+                .awards
+                .iter()
+                .zip(st.awards.iter())
+                .filter(|(_, g)| **g)
+                .map(|(a, _)| a.id.as_str())
+                .collect();
             let mut rec = vec![
                 row.id.clone(),
                 row.name.clone().unwrap_or_default(),
@@ -294,12 +374,29 @@ pub fn paint(s: Status, text: &str, color: bool) -> String {
 /// One block per unit.
 pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
     let mut out = String::new();
-    let title = prog.info.title.clone().unwrap_or_else(|| prog.info.id.clone());
+    let title = prog
+        .info
+        .title
+        .clone()
+        .unwrap_or_else(|| prog.info.id.clone());
     out.push_str(&format!("{title}\n"));
-    let idw = prog.criteria.iter().map(|c| c.id.chars().count()).max().unwrap_or(2).max(2);
+    let idw = prog
+        .criteria
+        .iter()
+        .map(|c| c.id.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
     for (row, st) in ev.units() {
         out.push('\n');
-        let mut head = format!("{} {}", row.id, row.name.as_deref().map(|n| format!("({n})")).unwrap_or_default());
+        let mut head = format!(
+            "{} {}",
+            row.id,
+            row.name
+                .as_deref()
+                .map(|n| format!("({n})"))
+                .unwrap_or_default()
+        );
         if let Some(b) = &row.bloc {
             head.push_str(&format!(" · {b}"));
         }
@@ -308,18 +405,35 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
         for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
             let (display, ty) = crit_display(prog, ci);
             let status = r.status();
-            let mut line = format!("  {:<idw$}  {}", c.id, paint(status, &format!("{:<13}", status.as_str()), color));
+            let mut line = format!(
+                "  {:<idw$}  {}",
+                c.id,
+                paint(status, &format!("{:<13}", status.as_str()), color)
+            );
             if let Some(a) = &r.node.actual {
                 line.push_str(&format!("  {}", value_text(prog, a, &display, ty.as_ref())));
                 if let Some(g) = &r.node.goal {
-                    line.push_str(&format!(" / {}", value_text(prog, g, &display, ty.as_ref())));
+                    line.push_str(&format!(
+                        " / {}",
+                        value_text(prog, g, &display, ty.as_ref())
+                    ));
                 }
             }
             if let Some(d) = r.days_late.filter(|d| *d > 0) {
                 line.push_str(&format!("  ({d} ngày chậm)"));
             }
-            if let (Some(m), Some(t)) = (r.items_met, match &c.kind { CritKind::Checklist(cl) => Some(cl.items.len()), _ => None }) {
-                line = format!("  {:<idw$}  {}  {m}/{t}", c.id, paint(status, &format!("{:<13}", status.as_str()), color));
+            if let (Some(m), Some(t)) = (
+                r.items_met,
+                match &c.kind {
+                    CritKind::Checklist(cl) => Some(cl.items.len()),
+                    _ => None,
+                },
+            ) {
+                line = format!(
+                    "  {:<idw$}  {}  {m}/{t}",
+                    c.id,
+                    paint(status, &format!("{:<13}", status.as_str()), color)
+                );
             }
             if let Some(p) = r.points {
                 match r.max_points {
@@ -337,10 +451,23 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
         if let Some(r) = st.rank {
             tail.push(format!("rank {r}"));
         }
-        if let Some(b) = st.rating.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r))) {
-            tail.push(format!("rating {} ({})", b.id, b.label.clone().unwrap_or_default()));
+        if let Some(b) = st
+            .rating
+            .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
+        {
+            tail.push(format!(
+                "rating {} ({})",
+                b.id,
+                b.label.clone().unwrap_or_default()
+            ));
         }
-        let awards: Vec<&str> = prog.awards.iter().zip(st.awards.iter()).filter(|(_, g)| **g).map(|(a, _)| a.id.as_str()).collect();
+        let awards: Vec<&str> = prog
+            .awards
+            .iter()
+            .zip(st.awards.iter())
+            .filter(|(_, g)| **g)
+            .map(|(a, _)| a.id.as_str())
+            .collect();
         if !awards.is_empty() {
             tail.push(format!("awards {}", awards.join(", ")));
         }
@@ -354,7 +481,11 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
 /// A Markdown report: one table of units × criteria.
 pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
     let mut out = String::new();
-    let title = prog.info.title.clone().unwrap_or_else(|| prog.info.id.clone());
+    let title = prog
+        .info
+        .title
+        .clone()
+        .unwrap_or_else(|| prog.info.id.clone());
     out.push_str(&format!("# {title}\n\n"));
     if let Some(i) = &prog.info.issuer {
         out.push_str(&format!("{i}\n\n"));
@@ -375,8 +506,16 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
     out.push_str(&format!("| {} |\n", header.join(" | ")));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
     for (row, st) in ev.units() {
-        let mut cells = vec![row.name.clone().unwrap_or_else(|| row.id.clone()).replace('|', "\\|")];
-        cells.extend(st.criteria.iter().map(|r| status_mark(r.status()).to_string()));
+        let mut cells = vec![row
+            .name
+            .clone()
+            .unwrap_or_else(|| row.id.clone())
+            .replace('|', "\\|")];
+        cells.extend(
+            st.criteria
+                .iter()
+                .map(|r| status_mark(r.status()).to_string()),
+        );
         if scored {
             cells.push(st.score.map(fmt_dec).unwrap_or_default());
             cells.push(st.rank.map(|r| r.to_string()).unwrap_or_default());
@@ -401,9 +540,13 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
         }
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
-    out.push_str("\n");
+    out.push('\n');
     for c in &prog.criteria {
-        out.push_str(&format!("- `{}`: {}\n", c.id, c.label.clone().unwrap_or_default()));
+        out.push_str(&format!(
+            "- `{}`: {}\n",
+            c.id,
+            c.label.clone().unwrap_or_default()
+        ));
     }
     out
 }

@@ -19,7 +19,11 @@ pub struct Name {
 
 impl Name {
     pub fn dotted(&self) -> String {
-        self.parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")
+        self.parts
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -38,6 +42,7 @@ pub struct File {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Item {
     Use(Use),
     Unit(UnitDecl),
@@ -129,6 +134,7 @@ pub struct Campaign {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum CampaignItem {
     Issuer(Str),
     Theme(Str),
@@ -281,9 +287,28 @@ pub enum Require {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opt {
-    Points { n: Decimal, text: String, mode: PointsMode, span: Span },
-    Bonus { amount: Decimal, text: String, step: Step, dir: Direction, max: Option<(Decimal, String)>, span: Span },
-    Penalty { amount: Decimal, text: String, step: Step, dir: Direction, max: Option<(Decimal, String)>, span: Span },
+    Points {
+        n: Decimal,
+        text: String,
+        mode: PointsMode,
+        span: Span,
+    },
+    Bonus {
+        amount: Decimal,
+        text: String,
+        step: Step,
+        dir: Direction,
+        max: Option<(Decimal, String)>,
+        span: Span,
+    },
+    Penalty {
+        amount: Decimal,
+        text: String,
+        step: Step,
+        dir: Direction,
+        max: Option<(Decimal, String)>,
+        span: Span,
+    },
     Require(Require, Span),
     Blank(bool, Span),
 }
@@ -331,6 +356,7 @@ pub struct Rating {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum LimitAmount {
     Count(Decimal, String),
     Share(Decimal, String, Option<Expr>),
@@ -371,7 +397,11 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TestPart {
     Data(Str),
-    Given { unit: Ident, fields: Vec<Field>, span: Span },
+    Given {
+        unit: Ident,
+        fields: Vec<Field>,
+        span: Span,
+    },
     Expect(Expr),
 }
 
@@ -469,7 +499,11 @@ impl CmpOp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
     Expr(Expr),
-    Members { descendants: bool, cond: Option<Box<Expr>>, span: Span },
+    Members {
+        descendants: bool,
+        cond: Option<Box<Expr>>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

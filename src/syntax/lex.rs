@@ -8,13 +8,84 @@ use crate::diag::{codes, Diag, Span};
 pub const LIMIT_DEPTH: usize = 64;
 
 const RESERVED: &[&str] = &[
-    "use", "unit", "levels", "alias", "campaign", "indicator", "let", "section", "for", "target", "deadline", "by",
-    "before", "checklist", "item", "require", "at_least", "of", "all", "any", "adjust", "when", "points",
-    "proportional", "relative", "per", "bonus", "penalty", "above", "below", "scoring", "total", "precision",
-    "normalize", "rank", "within", "then", "ascending", "descending", "rating", "otherwise", "award", "limit", "test",
-    "data", "given", "expect", "is", "has", "and", "or", "not", "in", "if", "else", "true", "false", "members",
-    "descendants", "where", "issuer", "theme", "period", "basis", "exceeded", "met", "not_met", "late", "missing",
-    "not_applicable", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "thousand", "million", "billion",
+    "use",
+    "unit",
+    "levels",
+    "alias",
+    "campaign",
+    "indicator",
+    "let",
+    "section",
+    "for",
+    "target",
+    "deadline",
+    "by",
+    "before",
+    "checklist",
+    "item",
+    "require",
+    "at_least",
+    "of",
+    "all",
+    "any",
+    "adjust",
+    "when",
+    "points",
+    "proportional",
+    "relative",
+    "per",
+    "bonus",
+    "penalty",
+    "above",
+    "below",
+    "scoring",
+    "total",
+    "precision",
+    "normalize",
+    "rank",
+    "within",
+    "then",
+    "ascending",
+    "descending",
+    "rating",
+    "otherwise",
+    "award",
+    "limit",
+    "test",
+    "data",
+    "given",
+    "expect",
+    "is",
+    "has",
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "else",
+    "true",
+    "false",
+    "members",
+    "descendants",
+    "where",
+    "issuer",
+    "theme",
+    "period",
+    "basis",
+    "exceeded",
+    "met",
+    "not_met",
+    "late",
+    "missing",
+    "not_applicable",
+    "nghìn",
+    "ngàn",
+    "triệu",
+    "tỷ",
+    "tỉ",
+    "thousand",
+    "million",
+    "billion",
 ];
 
 pub fn is_reserved(word: &str) -> bool {
@@ -80,9 +151,12 @@ pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
                 if depth > LIMIT_DEPTH && !depth_reported {
                     depth_reported = true;
                     errors.push(
-                        Diag::error(codes::LIMIT, format!("nesting deeper than {LIMIT_DEPTH} levels"))
-                            .at(Span::new(file, i, i + 1))
-                            .help("split the expression into `let`s"),
+                        Diag::error(
+                            codes::LIMIT,
+                            format!("nesting deeper than {LIMIT_DEPTH} levels"),
+                        )
+                        .at(Span::new(file, i, i + 1))
+                        .help("split the expression into `let`s"),
                     );
                 }
             }
@@ -92,7 +166,9 @@ pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
                 let after = b.get(i + 1).map(|x| x.is_ascii_digit()).unwrap_or(false);
                 if before && after && errors.len() < 20 {
                     let mut s = i - 1;
-                    while s > 0 && (b[s - 1].is_ascii_digit() || b[s - 1] == b'_' || b[s - 1] == b'.') {
+                    while s > 0
+                        && (b[s - 1].is_ascii_digit() || b[s - 1] == b'_' || b[s - 1] == b'.')
+                    {
                         s -= 1;
                     }
                     let mut e = i + 1;

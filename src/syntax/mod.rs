@@ -22,8 +22,13 @@ pub const LIMIT_CHAIN: usize = 2_000;
 /// Parse one source file (already NFC-normalised).
 pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
     prescan(text, file)?;
-    let pairs = ThiduaParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(text, file, e)])?;
-    let mut b = Builder { file, text, errors: Vec::new() };
+    let pairs =
+        ThiduaParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(text, file, e)])?;
+    let mut b = Builder {
+        file,
+        text,
+        errors: Vec::new(),
+    };
     let mut items = Vec::new();
     for pair in pairs {
         if pair.as_rule() == Rule::file {
@@ -47,8 +52,13 @@ pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
 /// Parse a standalone expression (the REPL, `:type`).
 pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
     prescan(text, file)?;
-    let pairs = ThiduaParser::parse(Rule::repl_expr, text).map_err(|e| vec![syntax_error(text, file, e)])?;
-    let mut b = Builder { file, text, errors: Vec::new() };
+    let pairs = ThiduaParser::parse(Rule::repl_expr, text)
+        .map_err(|e| vec![syntax_error(text, file, e)])?;
+    let mut b = Builder {
+        file,
+        text,
+        errors: Vec::new(),
+    };
     let mut out = None;
     for p in pairs.flatten() {
         if p.as_rule() == Rule::expr {
@@ -59,7 +69,13 @@ pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
     match out {
         Some(e) if b.errors.is_empty() => Ok(e),
         _ => Err(if b.errors.is_empty() {
-            vec![Diag::error(codes::SYNTAX, "expected an expression").at(Span::new(file, 0, text.len()))]
+            vec![
+                Diag::error(codes::SYNTAX, "expected an expression").at(Span::new(
+                    file,
+                    0,
+                    text.len(),
+                )),
+            ]
         } else {
             b.errors
         }),
@@ -69,8 +85,13 @@ pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
 /// Parse campaign-level declarations (the REPL).
 pub fn parse_decls(text: &str, file: u32) -> Result<Vec<CampaignItem>, Vec<Diag>> {
     prescan(text, file)?;
-    let pairs = ThiduaParser::parse(Rule::repl_decls, text).map_err(|e| vec![syntax_error(text, file, e)])?;
-    let mut b = Builder { file, text, errors: Vec::new() };
+    let pairs = ThiduaParser::parse(Rule::repl_decls, text)
+        .map_err(|e| vec![syntax_error(text, file, e)])?;
+    let mut b = Builder {
+        file,
+        text,
+        errors: Vec::new(),
+    };
     let mut items = Vec::new();
     for pair in pairs {
         for p in pair.into_inner() {
@@ -100,8 +121,8 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         percent => "a percent like `14.5%`",
         date => "a date like `31/01/2024`",
         quantity => "a quantity like `16_068 tỷ đồng`",
-        expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | additive | multiplicative | unary
-        | postfix | target_body => "an expression",
+        expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | additive | multiplicative
+        | unary | postfix | target_body => "an expression",
         cmp_op | comparison | band => "a comparison (`>=`, `<=`, …)",
         kw_by | due => "`by` or `before` and the due date",
         kw_before => "`before`",
@@ -198,7 +219,10 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
     let mut expected: Vec<&str> = Vec::new();
     let mut unexpected: Vec<&str> = Vec::new();
     match &e.variant {
-        ErrorVariant::ParsingError { positives, negatives } => {
+        ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
             for r in positives {
                 if let Some(w) = rule_words(r) {
                     if !expected.contains(&w) {
@@ -215,14 +239,26 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
             }
         }
         ErrorVariant::CustomError { message } => {
-            return Diag::error(codes::SYNTAX, message.clone()).at(Span::new(file, start, end.max(start)));
+            return Diag::error(codes::SYNTAX, message.clone()).at(Span::new(
+                file,
+                start,
+                end.max(start),
+            ));
         }
     }
     // Operator continuations are always possible after a complete
     // expression; naming them hides what the drafter most likely missed.
     const CONTINUATIONS: &[&str] = &[
-        "`and`", "`or`", "`+` or `-`", "`*` or `/`", "`@` and a year", "`??`",
-        "a comparison (`>=`, `<=`, …)", "`in a .. b`", "`is STATUS`", "`has AWARD`",
+        "`and`",
+        "`or`",
+        "`+` or `-`",
+        "`*` or `/`",
+        "`@` and a year",
+        "`??`",
+        "a comparison (`>=`, `<=`, …)",
+        "`in a .. b`",
+        "`is STATUS`",
+        "`has AWARD`",
     ];
     if expected.iter().any(|w| !CONTINUATIONS.contains(w)) {
         expected.retain(|w| !CONTINUATIONS.contains(w));
@@ -230,14 +266,21 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
     // What is actually there: the next token, in backticks.
     let rest = text.get(start..).unwrap_or("");
     let found = next_token(rest);
-    let found_words = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
+    let found_words = if found.is_empty() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{found}`")
+    };
     let mut message = if expected.is_empty() {
         format!("unexpected {found_words}")
     } else {
         let list = match expected.len() {
             1 => expected[0].to_string(),
             _ => {
-                let (last, init) = expected.split_last().map(|(l, i)| (*l, i.to_vec())).unwrap_or(("", vec![]));
+                let (last, init) = expected
+                    .split_last()
+                    .map(|(l, i)| (*l, i.to_vec()))
+                    .unwrap_or(("", vec![]));
                 format!("{} or {}", init.join(", "), last)
             }
         };
@@ -247,15 +290,22 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
         message = format!("unexpected {}", unexpected.join(", "));
     }
     let tok_end = (start + found.len()).max(start);
-    let mut d = Diag::error(codes::SYNTAX, message).at(Span::new(file, start, tok_end)).label("here");
+    let mut d = Diag::error(codes::SYNTAX, message)
+        .at(Span::new(file, start, tok_end))
+        .label("here");
     if found.is_empty() {
         if let Some(open) = lex::unclosed_brace(text) {
-            d = d.related(Span::new(file, open, open + 1), "this `{` is never closed").help("add the closing `}`");
+            d = d
+                .related(Span::new(file, open, open + 1), "this `{` is never closed")
+                .help("add the closing `}`");
         }
     } else if lex::is_reserved(found) {
-        d = d.help(format!("`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"));
+        d = d.help(format!(
+            "`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"
+        ));
     } else if found.starts_with(',') {
-        d = d.help("a `,` separates parts only inside `all { … }`, `any { … }` and `given … { … }`");
+        d = d
+            .help("a `,` separates parts only inside `all { … }`, `any { … }` and `given … { … }`");
     }
     d
 }
@@ -283,7 +333,6 @@ struct Builder<'a> {
     errors: Vec<Diag>,
 }
 
-
 impl<'a> Builder<'a> {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
@@ -297,9 +346,12 @@ impl<'a> Builder<'a> {
             Ok(d) => d,
             Err(_) => {
                 self.errors.push(
-                    Diag::error(codes::OVERFLOW, format!("the number `{s}` is too large or too precise"))
-                        .at(self.span(p))
-                        .help("numbers have at most 28 significant digits"),
+                    Diag::error(
+                        codes::OVERFLOW,
+                        format!("the number `{s}` is too large or too precise"),
+                    )
+                    .at(self.span(p))
+                    .help("numbers have at most 28 significant digits"),
                 );
                 Decimal::ZERO
             }
@@ -307,7 +359,10 @@ impl<'a> Builder<'a> {
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
-        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
     }
 
     fn name(&self, p: Pair<Rule>) -> Name {
@@ -340,7 +395,10 @@ impl<'a> Builder<'a> {
                     let ok = if rest.starts_with('{') {
                         rest.find('}').and_then(|end| {
                             let hex = rest.get(1..end)?;
-                            u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(|ch| (ch, end))
+                            u32::from_str_radix(hex, 16)
+                                .ok()
+                                .and_then(char::from_u32)
+                                .map(|ch| (ch, end))
                         })
                     } else {
                         None
@@ -361,9 +419,12 @@ impl<'a> Builder<'a> {
                 }
                 other => {
                     self.errors.push(
-                        Diag::error(codes::SYNTAX, format!("unknown escape `\\{}` in a string", other.unwrap_or(' ')))
-                            .at(span)
-                            .help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\u{…}`"),
+                        Diag::error(
+                            codes::SYNTAX,
+                            format!("unknown escape `\\{}` in a string", other.unwrap_or(' ')),
+                        )
+                        .at(span)
+                        .help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\u{…}`"),
                     );
                 }
             }
@@ -375,8 +436,15 @@ impl<'a> Builder<'a> {
         Doc(lex::doc_before(self.text, start))
     }
 
-    fn opt_string(&mut self, it: &mut std::iter::Peekable<pest::iterators::Pairs<'a, Rule>>) -> Option<Str> {
-        if it.peek().map(|p| p.as_rule() == Rule::string).unwrap_or(false) {
+    fn opt_string(
+        &mut self,
+        it: &mut std::iter::Peekable<pest::iterators::Pairs<'a, Rule>>,
+    ) -> Option<Str> {
+        if it
+            .peek()
+            .map(|p| p.as_rule() == Rule::string)
+            .unwrap_or(false)
+        {
             it.next().map(|p| self.string(p))
         } else {
             None
@@ -422,13 +490,19 @@ impl<'a> Builder<'a> {
             }
         }
         let mut it = idents.into_iter();
-        let num = it.next().unwrap_or(Ident { name: String::new(), span });
+        let num = it.next().unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
         let per = it.next().map(|d| (per_n, d));
         UnitRef { num, per, span }
     }
 
     fn scale(&self, p: Pair<'a, Rule>) -> Vec<String> {
-        p.into_inner().filter(|q| q.as_rule() == Rule::scale_word).map(|q| q.as_str().to_string()).collect()
+        p.into_inner()
+            .filter(|q| q.as_rule() == Rule::scale_word)
+            .map(|q| q.as_str().to_string())
+            .collect()
     }
 
     fn quantity(&mut self, p: Pair<'a, Rule>) -> QuantityLit {
@@ -448,11 +522,19 @@ impl<'a> Builder<'a> {
             }
         }
         let unit = unit.unwrap_or(UnitRef {
-            num: Ident { name: String::new(), span: Span::default() },
+            num: Ident {
+                name: String::new(),
+                span: Span::default(),
+            },
             per: None,
             span: Span::default(),
         });
-        QuantityLit { value, text, scale, unit }
+        QuantityLit {
+            value,
+            text,
+            scale,
+            unit,
+        }
     }
 
     fn unit_decl(&mut self, p: Pair<'a, Rule>) -> UnitDecl {
@@ -460,13 +542,22 @@ impl<'a> Builder<'a> {
         let doc = self.doc(span.start);
         let mut it = p.into_inner().peekable();
         it.next(); // kw
-        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
         let label = self.opt_string(&mut it);
         let def = it.next().map(|q| {
             let s = self.span(&q);
             (self.quantity(q), s)
         });
-        UnitDecl { name, label, def, doc, span }
+        UnitDecl {
+            name,
+            label,
+            def,
+            doc,
+            span,
+        }
     }
 
     fn levels_decl(&mut self, p: Pair<'a, Rule>) -> LevelsDecl {
@@ -474,7 +565,10 @@ impl<'a> Builder<'a> {
         let doc = self.doc(span.start);
         let mut it = p.into_inner().peekable();
         it.next();
-        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
         let label = self.opt_string(&mut it);
         let mut entries = Vec::new();
         for q in it {
@@ -483,12 +577,29 @@ impl<'a> Builder<'a> {
             }
             let espan = self.span(&q);
             let mut qi = q.into_inner().peekable();
-            let ename = qi.next().map(|x| self.ident(x)).unwrap_or(Ident { name: String::new(), span: espan });
+            let ename = qi.next().map(|x| self.ident(x)).unwrap_or(Ident {
+                name: String::new(),
+                span: espan,
+            });
             let elabel = self.opt_string(&mut qi);
-            let aliases = qi.filter(|x| x.as_rule() == Rule::string).map(|x| self.string(x)).collect();
-            entries.push(LevelEntry { name: ename, label: elabel, aliases, span: espan });
+            let aliases = qi
+                .filter(|x| x.as_rule() == Rule::string)
+                .map(|x| self.string(x))
+                .collect();
+            entries.push(LevelEntry {
+                name: ename,
+                label: elabel,
+                aliases,
+                span: espan,
+            });
         }
-        LevelsDecl { name, label, entries, doc, span }
+        LevelsDecl {
+            name,
+            label,
+            entries,
+            doc,
+            span,
+        }
     }
 
     fn indicator(&mut self, p: Pair<'a, Rule>) -> IndicatorDecl {
@@ -496,11 +607,21 @@ impl<'a> Builder<'a> {
         let doc = self.doc(span.start);
         let mut it = p.into_inner().peekable();
         it.next();
-        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
         let label = self.opt_string(&mut it);
         let mut ty = TypeExpr {
             scale: vec![],
-            unit: UnitRef { num: Ident { name: String::new(), span }, per: None, span },
+            unit: UnitRef {
+                num: Ident {
+                    name: String::new(),
+                    span,
+                },
+                per: None,
+                span,
+            },
             span,
         };
         if let Some(t) = it.next() {
@@ -513,7 +634,13 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        IndicatorDecl { name, label, ty, doc, span }
+        IndicatorDecl {
+            name,
+            label,
+            ty,
+            doc,
+            span,
+        }
     }
 
     fn campaign(&mut self, p: Pair<'a, Rule>) -> Campaign {
@@ -521,10 +648,19 @@ impl<'a> Builder<'a> {
         let doc = self.doc(span.start);
         let mut it = p.into_inner().peekable();
         it.next();
-        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
         let label = self.opt_string(&mut it);
         let items = it.filter_map(|q| self.campaign_item(q)).collect();
-        Campaign { name, label, items, doc, span }
+        Campaign {
+            name,
+            label,
+            items,
+            doc,
+            span,
+        }
     }
 
     fn campaign_item(&mut self, p: Pair<'a, Rule>) -> Option<CampaignItem> {
@@ -533,14 +669,21 @@ impl<'a> Builder<'a> {
             Rule::issuer => CampaignItem::Issuer(self.first_string(p)?),
             Rule::theme => CampaignItem::Theme(self.first_string(p)?),
             Rule::period_decl => {
-                let dates: Vec<DateLit> =
-                    p.into_inner().filter(|q| q.as_rule() == Rule::date).map(|q| self.date(q)).collect();
+                let dates: Vec<DateLit> = p
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::date)
+                    .map(|q| self.date(q))
+                    .collect();
                 let mut d = dates.into_iter();
                 let (a, b) = (d.next()?, d.next()?);
                 CampaignItem::Period(a, b, span)
             }
             Rule::basis => {
-                let v = p.into_inner().filter(|q| q.as_rule() == Rule::string).map(|q| self.string(q)).collect();
+                let v = p
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::string)
+                    .map(|q| self.string(q))
+                    .collect();
                 CampaignItem::Basis(v, span)
             }
             Rule::indicator_decl => CampaignItem::Indicator(self.indicator(p)),
@@ -550,7 +693,12 @@ impl<'a> Builder<'a> {
                 it.next();
                 let name = self.ident(it.next()?);
                 let expr = self.expr(it.next()?);
-                CampaignItem::Let(LetDecl { name, expr, doc, span })
+                CampaignItem::Let(LetDecl {
+                    name,
+                    expr,
+                    doc,
+                    span,
+                })
             }
             Rule::section => {
                 let doc = self.doc(span.start);
@@ -567,7 +715,14 @@ impl<'a> Builder<'a> {
                         items.push(i);
                     }
                 }
-                CampaignItem::Section(Section { name, label, cond, items, doc, span })
+                CampaignItem::Section(Section {
+                    name,
+                    label,
+                    cond,
+                    items,
+                    doc,
+                    span,
+                })
             }
             Rule::target => {
                 let (head, rest) = self.head(p)?;
@@ -580,7 +735,11 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                CampaignItem::Target(Target { head, body: body?, options })
+                CampaignItem::Target(Target {
+                    head,
+                    body: body?,
+                    options,
+                })
             }
             Rule::deadline => {
                 let (head, rest) = self.head(p)?;
@@ -604,7 +763,13 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                CampaignItem::Deadline(Deadline { head, date: date?, before, due: due?, options })
+                CampaignItem::Deadline(Deadline {
+                    head,
+                    date: date?,
+                    before,
+                    due: due?,
+                    options,
+                })
             }
             Rule::checklist_decl => CampaignItem::Checklist(self.checklist(p)),
             Rule::adjust => {
@@ -643,10 +808,21 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                CampaignItem::Adjust(Adjust { head, amount, amount_text, kind: kind?, options })
+                CampaignItem::Adjust(Adjust {
+                    head,
+                    amount,
+                    amount_text,
+                    kind: kind?,
+                    options,
+                })
             }
             Rule::scoring => {
-                let mut s = Scoring { total: None, precision: None, normalize: None, span };
+                let mut s = Scoring {
+                    total: None,
+                    precision: None,
+                    normalize: None,
+                    span,
+                };
                 for q in p.into_inner() {
                     if q.as_rule() != Rule::scoring_opt {
                         continue;
@@ -678,7 +854,10 @@ impl<'a> Builder<'a> {
                                 match r.as_rule() {
                                     Rule::expr => e = Some(self.expr(r)),
                                     Rule::order => {
-                                        asc = Some(r.into_inner().next().map(|x| x.as_rule()) == Some(Rule::kw_ascending))
+                                        asc = Some(
+                                            r.into_inner().next().map(|x| x.as_rule())
+                                                == Some(Rule::kw_ascending),
+                                        )
                                     }
                                     _ => {}
                                 }
@@ -688,7 +867,12 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                CampaignItem::Rank(Rank { key: key?, within, then, span })
+                CampaignItem::Rank(Rank {
+                    key: key?,
+                    within,
+                    then,
+                    span,
+                })
             }
             Rule::rating => {
                 let doc = self.doc(span.start);
@@ -711,9 +895,20 @@ impl<'a> Builder<'a> {
                             cond = Some(self.expr(r));
                         }
                     }
-                    branches.push(Branch { name: bname, label: blabel, cond, span: bspan });
+                    branches.push(Branch {
+                        name: bname,
+                        label: blabel,
+                        cond,
+                        span: bspan,
+                    });
                 }
-                CampaignItem::Rating(Rating { name, label, branches, doc, span })
+                CampaignItem::Rating(Rating {
+                    name,
+                    label,
+                    branches,
+                    doc,
+                    span,
+                })
             }
             Rule::award_decl => CampaignItem::Award(self.award(p)),
             Rule::test_decl => CampaignItem::Test(self.test(p)),
@@ -722,11 +917,15 @@ impl<'a> Builder<'a> {
     }
 
     fn first_string(&mut self, p: Pair<'a, Rule>) -> Option<Str> {
-        p.into_inner().find(|q| q.as_rule() == Rule::string).map(|q| self.string(q))
+        p.into_inner()
+            .find(|q| q.as_rule() == Rule::string)
+            .map(|q| self.string(q))
     }
 
     fn for_cond(&mut self, p: Pair<'a, Rule>) -> Option<Expr> {
-        p.into_inner().find(|q| q.as_rule() == Rule::expr).map(|q| self.expr(q))
+        p.into_inner()
+            .find(|q| q.as_rule() == Rule::expr)
+            .map(|q| self.expr(q))
     }
 
     fn head(&mut self, p: Pair<'a, Rule>) -> Option<(CritHead, Vec<Pair<'a, Rule>>)> {
@@ -737,17 +936,33 @@ impl<'a> Builder<'a> {
         let name = self.ident(it.next()?);
         let label = self.opt_string(&mut it);
         let mut cond = None;
-        if it.peek().map(|q| q.as_rule() == Rule::for_cond).unwrap_or(false) {
+        if it
+            .peek()
+            .map(|q| q.as_rule() == Rule::for_cond)
+            .unwrap_or(false)
+        {
             cond = it.next().and_then(|q| self.for_cond(q));
         }
-        Some((CritHead { name, label, cond, doc, span }, it.collect()))
+        Some((
+            CritHead {
+                name,
+                label,
+                cond,
+                doc,
+                span,
+            },
+            it.collect(),
+        ))
     }
 
     fn checklist(&mut self, p: Pair<'a, Rule>) -> ChecklistDecl {
         let span = self.span(&p);
         let block = p.as_str().trim_end().ends_with('}');
         let fallback = CritHead {
-            name: Ident { name: String::new(), span },
+            name: Ident {
+                name: String::new(),
+                span,
+            },
             label: None,
             cond: None,
             doc: Doc(None),
@@ -765,7 +980,11 @@ impl<'a> Builder<'a> {
                     if let Some(n) = it.next() {
                         let name = self.ident(n);
                         let label = self.opt_string(&mut it);
-                        items.push(ItemDecl { name, label, span: ispan });
+                        items.push(ItemDecl {
+                            name,
+                            label,
+                            span: ispan,
+                        });
                     }
                 }
                 _ => {
@@ -775,7 +994,12 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        ChecklistDecl { head, block, items, options }
+        ChecklistDecl {
+            head,
+            block,
+            items,
+            options,
+        }
     }
 
     fn award(&mut self, p: Pair<'a, Rule>) -> AwardDecl {
@@ -784,20 +1008,33 @@ impl<'a> Builder<'a> {
         let block = p.as_str().trim_end().ends_with('}');
         let mut it = p.into_inner().peekable();
         it.next();
-        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(|q| self.ident(q)).unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
         let label = self.opt_string(&mut it);
         let mut when = None;
         let mut limit = None;
         for q in it {
             match q.as_rule() {
-                Rule::award_when => when = q.into_inner().find(|r| r.as_rule() == Rule::expr).map(|r| self.expr(r)),
+                Rule::award_when => {
+                    when = q
+                        .into_inner()
+                        .find(|r| r.as_rule() == Rule::expr)
+                        .map(|r| self.expr(r))
+                }
                 Rule::limit => {
                     let lspan = self.span(&q);
                     let mut amount = None;
                     let mut per = None;
                     for r in q.into_inner() {
                         match r.as_rule() {
-                            Rule::number => amount = Some(LimitAmount::Count(self.number(&r), r.as_str().to_string())),
+                            Rule::number => {
+                                amount = Some(LimitAmount::Count(
+                                    self.number(&r),
+                                    r.as_str().to_string(),
+                                ))
+                            }
                             Rule::limit_share => {
                                 let mut pct = (Decimal::ZERO, String::new());
                                 let mut of = None;
@@ -815,20 +1052,35 @@ impl<'a> Builder<'a> {
                         }
                     }
                     if let (Some(amount), Some(per)) = (amount, per) {
-                        limit = Some(Limit { amount, per, span: lspan });
+                        limit = Some(Limit {
+                            amount,
+                            per,
+                            span: lspan,
+                        });
                     }
                 }
                 _ => {}
             }
         }
-        AwardDecl { name, label, block, when, limit, doc, span }
+        AwardDecl {
+            name,
+            label,
+            block,
+            when,
+            limit,
+            doc,
+            span,
+        }
     }
 
     fn test(&mut self, p: Pair<'a, Rule>) -> TestDecl {
         let span = self.span(&p);
         let mut it = p.into_inner();
         it.next();
-        let name = it.next().map(|q| self.string(q)).unwrap_or(Str { value: String::new(), span });
+        let name = it.next().map(|q| self.string(q)).unwrap_or(Str {
+            value: String::new(),
+            span,
+        });
         let mut parts = Vec::new();
         for q in it {
             match q.as_rule() {
@@ -863,10 +1115,19 @@ impl<'a> Builder<'a> {
                             }
                         }
                         if let Some(value) = value {
-                            fields.push(Field { name, neg, value, span: fspan });
+                            fields.push(Field {
+                                name,
+                                neg,
+                                value,
+                                span: fspan,
+                            });
                         }
                     }
-                    parts.push(TestPart::Given { unit, fields, span: gspan });
+                    parts.push(TestPart::Given {
+                        unit,
+                        fields,
+                        span: gspan,
+                    });
                 }
                 Rule::expect => {
                     if let Some(e) = q.into_inner().find(|r| r.as_rule() == Rule::expr) {
@@ -884,7 +1145,10 @@ impl<'a> Builder<'a> {
         match p.into_inner().next() {
             Some(q) if q.as_rule() == Rule::group => TargetBody::Group(self.group(q)),
             Some(q) => TargetBody::Expr(self.expr(q)),
-            None => TargetBody::Expr(Expr { kind: ExprKind::Lit(Literal::Bool(false)), span }),
+            None => TargetBody::Expr(Expr {
+                kind: ExprKind::Lit(Literal::Bool(false)),
+                span,
+            }),
         }
     }
 
@@ -900,7 +1164,9 @@ impl<'a> Builder<'a> {
                         Some(Rule::kw_any) => kind = GroupKind::Any,
                         Some(Rule::kw_at_least) => {
                             let n = it.next().map(|x| self.number(&x)).unwrap_or_default();
-                            kind = GroupKind::AtLeast(u32::try_from(n.trunc().mantissa()).unwrap_or(u32::MAX));
+                            kind = GroupKind::AtLeast(
+                                u32::try_from(n.trunc().mantissa()).unwrap_or(u32::MAX),
+                            );
                         }
                         _ => kind = GroupKind::All,
                     }
@@ -918,17 +1184,27 @@ impl<'a> Builder<'a> {
                         }
                     }
                     if let Some(body) = body {
-                        children.push(Child { label, body, span: cspan });
+                        children.push(Child {
+                            label,
+                            body,
+                            span: cspan,
+                        });
                     }
                 }
                 _ => {}
             }
         }
-        Group { kind, children, span }
+        Group {
+            kind,
+            children,
+            span,
+        }
     }
 
     fn max_clause(&mut self, p: Pair<'a, Rule>) -> Option<(Decimal, String)> {
-        p.into_inner().find(|q| q.as_rule() == Rule::number).map(|q| (self.number(&q), q.as_str().to_string()))
+        p.into_inner()
+            .find(|q| q.as_rule() == Rule::number)
+            .map(|q| (self.number(&q), q.as_str().to_string()))
     }
 
     fn options(&mut self, p: Pair<'a, Rule>) -> Vec<Opt> {
@@ -970,7 +1246,12 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                Opt::Points { n: n.0, text: n.1, mode, span }
+                Opt::Points {
+                    n: n.0,
+                    text: n.1,
+                    mode,
+                    span,
+                }
             }
             Rule::bonus_opt | Rule::penalty_opt => {
                 let is_bonus = p.as_rule() == Rule::bonus_opt;
@@ -984,7 +1265,9 @@ impl<'a> Builder<'a> {
                         Rule::step => step = Some(self.step(q)),
                         Rule::late_word => dir = Direction::Late,
                         Rule::direction => {
-                            dir = if q.into_inner().next().map(|x| x.as_rule()) == Some(Rule::kw_below) {
+                            dir = if q.into_inner().next().map(|x| x.as_rule())
+                                == Some(Rule::kw_below)
+                            {
                                 Direction::Below
                             } else {
                                 Direction::Above
@@ -996,9 +1279,23 @@ impl<'a> Builder<'a> {
                 }
                 let step = step?;
                 if is_bonus {
-                    Opt::Bonus { amount: amount.0, text: amount.1, step, dir, max, span }
+                    Opt::Bonus {
+                        amount: amount.0,
+                        text: amount.1,
+                        step,
+                        dir,
+                        max,
+                        span,
+                    }
                 } else {
-                    Opt::Penalty { amount: amount.0, text: amount.1, step, dir, max, span }
+                    Opt::Penalty {
+                        amount: amount.0,
+                        text: amount.1,
+                        step,
+                        dir,
+                        max,
+                        span,
+                    }
                 }
             }
             Rule::require_opt => {
@@ -1007,13 +1304,21 @@ impl<'a> Builder<'a> {
                 match it.next() {
                     Some(q) if q.as_rule() == Rule::kw_at_least => {
                         let n = it.next().map(|x| self.number(&x)).unwrap_or_default();
-                        Opt::Require(Require::AtLeast(u32::try_from(n.trunc().mantissa()).unwrap_or(u32::MAX)), span)
+                        Opt::Require(
+                            Require::AtLeast(
+                                u32::try_from(n.trunc().mantissa()).unwrap_or(u32::MAX),
+                            ),
+                            span,
+                        )
                     }
                     _ => Opt::Require(Require::All, span),
                 }
             }
             Rule::blank_opt => {
-                let v = p.into_inner().find(|q| q.as_rule() == Rule::bool_lit).map(|q| q.as_str() == "true");
+                let v = p
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::bool_lit)
+                    .map(|q| q.as_str() == "true");
                 Opt::Blank(v.unwrap_or(false), span)
             }
             _ => return None,
@@ -1022,7 +1327,11 @@ impl<'a> Builder<'a> {
 
     fn percent(&mut self, p: Pair<'a, Rule>) -> (Decimal, String) {
         let text = p.as_str().to_string();
-        let n = p.into_inner().next().map(|q| self.number(&q)).unwrap_or_default();
+        let n = p
+            .into_inner()
+            .next()
+            .map(|q| self.number(&q))
+            .unwrap_or_default();
         (n / Decimal::ONE_HUNDRED, text)
     }
 
@@ -1049,12 +1358,17 @@ fn date_lit(text: &str, span: Span) -> DateLit {
                 v.first().and_then(|s| s.parse().ok()).unwrap_or(0),
             )
         };
-        DateLit { text, year, month, day, span }
+        DateLit {
+            text,
+            year,
+            month,
+            day,
+            span,
+        }
     }
 }
 
 impl<'a> Builder<'a> {
-
     fn literal(&mut self, p: Pair<'a, Rule>) -> Option<Literal> {
         Some(match p.as_rule() {
             Rule::date => Literal::Date(self.date(p)),
@@ -1084,14 +1398,22 @@ impl<'a> Builder<'a> {
                 if inner.len() > 2 * LIMIT_CHAIN {
                     return self.too_long(span);
                 }
-                let mut it = inner.into_iter().filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
-                let Some(first) = it.next() else { return self.bad(span) };
+                let mut it = inner
+                    .into_iter()
+                    .filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
+                let Some(first) = it.next() else {
+                    return self.bad(span);
+                };
                 let mut acc = self.expr(first);
                 for q in it {
                     let r = self.expr(q);
                     let s = acc.span.to(r.span);
                     acc = Expr {
-                        kind: if is_or { ExprKind::Or(Box::new(acc), Box::new(r)) } else { ExprKind::And(Box::new(acc), Box::new(r)) },
+                        kind: if is_or {
+                            ExprKind::Or(Box::new(acc), Box::new(r))
+                        } else {
+                            ExprKind::And(Box::new(acc), Box::new(r))
+                        },
                         span: s,
                     };
                 }
@@ -1101,7 +1423,10 @@ impl<'a> Builder<'a> {
                 if inner.len() == 2 {
                     let e = inner.pop().map(|q| self.expr(q));
                     match e {
-                        Some(e) => Expr { kind: ExprKind::Not(Box::new(e)), span },
+                        Some(e) => Expr {
+                            kind: ExprKind::Not(Box::new(e)),
+                            span,
+                        },
                         None => self.bad(span),
                     }
                 } else {
@@ -1113,7 +1438,9 @@ impl<'a> Builder<'a> {
             }
             Rule::cmp_expr => {
                 let mut it = inner.into_iter();
-                let Some(first) = it.next() else { return self.bad(span) };
+                let Some(first) = it.next() else {
+                    return self.bad(span);
+                };
                 let lhs = self.expr(first);
                 let Some(tail) = it.next() else { return lhs };
                 let trule = tail.as_rule();
@@ -1173,7 +1500,9 @@ impl<'a> Builder<'a> {
                     return self.too_long(span);
                 }
                 let mut it = inner.into_iter();
-                let Some(first) = it.next() else { return self.bad(span) };
+                let Some(first) = it.next() else {
+                    return self.bad(span);
+                };
                 let mut acc = self.expr(first);
                 while let Some(next) = it.next() {
                     let (op, rhs) = if rule == Rule::coalesce {
@@ -1207,16 +1536,23 @@ impl<'a> Builder<'a> {
                 if negs > LIMIT_DEPTH {
                     return self.too_long(span);
                 }
-                let Some(last) = inner.pop() else { return self.bad(span) };
+                let Some(last) = inner.pop() else {
+                    return self.bad(span);
+                };
                 let mut e = self.expr(last);
                 for _ in 0..negs {
-                    e = Expr { kind: ExprKind::Neg(Box::new(e)), span };
+                    e = Expr {
+                        kind: ExprKind::Neg(Box::new(e)),
+                        span,
+                    };
                 }
                 e
             }
             Rule::postfix => {
                 let mut it = inner.into_iter();
-                let Some(first) = it.next() else { return self.bad(span) };
+                let Some(first) = it.next() else {
+                    return self.bad(span);
+                };
                 let mut e = self.expr(first);
                 for at in it {
                     let text = at.as_str().to_string();
@@ -1226,41 +1562,60 @@ impl<'a> Builder<'a> {
                         .and_then(|n| n.as_str().replace('_', "").parse::<i32>().ok())
                         .unwrap_or(0);
                     let s = e.span.to(span);
-                    e = Expr { kind: ExprKind::At(Box::new(e), year, text), span: s };
+                    e = Expr {
+                        kind: ExprKind::At(Box::new(e), year, text),
+                        span: s,
+                    };
                 }
                 e
             }
             Rule::paren => match inner.pop() {
                 Some(q) => {
                     let e = self.expr(q);
-                    Expr { kind: ExprKind::Paren(Box::new(e)), span }
+                    Expr {
+                        kind: ExprKind::Paren(Box::new(e)),
+                        span,
+                    }
                 }
                 None => self.bad(span),
             },
             Rule::if_expr => {
-                let es: Vec<Expr> =
-                    inner.into_iter().filter(|q| q.as_rule() == Rule::expr).map(|q| self.expr(q)).collect();
+                let es: Vec<Expr> = inner
+                    .into_iter()
+                    .filter(|q| q.as_rule() == Rule::expr)
+                    .map(|q| self.expr(q))
+                    .collect();
                 let mut it = es.into_iter();
                 match (it.next(), it.next(), it.next()) {
-                    (Some(c), Some(a), Some(b)) => {
-                        Expr { kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), span }
-                    }
+                    (Some(c), Some(a), Some(b)) => Expr {
+                        kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)),
+                        span,
+                    },
                     _ => self.bad(span),
                 }
             }
             Rule::all_met => {
                 let criteria = inner.iter().any(|q| q.as_rule() == Rule::kw_criteria);
-                Expr { kind: ExprKind::AllMet { criteria }, span }
+                Expr {
+                    kind: ExprKind::AllMet { criteria },
+                    span,
+                }
             }
             Rule::call => {
                 let mut it = inner.into_iter();
-                let Some(head) = it.next() else { return self.bad(span) };
-                let Some(fname) = head.into_inner().next() else { return self.bad(span) };
+                let Some(head) = it.next() else {
+                    return self.bad(span);
+                };
+                let Some(fname) = head.into_inner().next() else {
+                    return self.bad(span);
+                };
                 let fname = self.ident(fname);
                 let mut args = Vec::new();
                 for a in it {
                     let aspan = self.span(&a);
-                    let Some(x) = a.into_inner().next() else { continue };
+                    let Some(x) = a.into_inner().next() else {
+                        continue;
+                    };
                     if x.as_rule() == Rule::members_arg {
                         let mut descendants = false;
                         let mut cond = None;
@@ -1271,21 +1626,42 @@ impl<'a> Builder<'a> {
                                 _ => {}
                             }
                         }
-                        args.push(Arg::Members { descendants, cond, span: aspan });
+                        args.push(Arg::Members {
+                            descendants,
+                            cond,
+                            span: aspan,
+                        });
                     } else {
                         args.push(Arg::Expr(self.expr(x)));
                     }
                 }
-                Expr { kind: ExprKind::Call(fname, args), span }
+                Expr {
+                    kind: ExprKind::Call(fname, args),
+                    span,
+                }
             }
             Rule::rating_word => {
-                let part = Ident { name: "rating".into(), span };
-                Expr { kind: ExprKind::Name(Name { parts: vec![part], span }), span }
+                let part = Ident {
+                    name: "rating".into(),
+                    span,
+                };
+                Expr {
+                    kind: ExprKind::Name(Name {
+                        parts: vec![part],
+                        span,
+                    }),
+                    span,
+                }
             }
-            Rule::status_word => match StatusWord::parse(self.text.get(span.start..span.end).unwrap_or("")) {
-                Some(s) => Expr { kind: ExprKind::Status(s), span },
-                None => self.bad(span),
-            },
+            Rule::status_word => {
+                match StatusWord::parse(self.text.get(span.start..span.end).unwrap_or("")) {
+                    Some(s) => Expr {
+                        kind: ExprKind::Status(s),
+                        span,
+                    },
+                    None => self.bad(span),
+                }
+            }
             Rule::name => {
                 // Rebuild the pair's name from its inner idents.
                 let parts = inner
@@ -1293,7 +1669,10 @@ impl<'a> Builder<'a> {
                     .filter(|q| matches!(q.as_rule(), Rule::ident | Rule::member_word))
                     .map(|q| self.ident(q))
                     .collect();
-                Expr { kind: ExprKind::Name(Name { parts, span }), span }
+                Expr {
+                    kind: ExprKind::Name(Name { parts, span }),
+                    span,
+                }
             }
             _ => {
                 // Literals: rebuild a pair-free literal from the rule.
@@ -1305,7 +1684,11 @@ impl<'a> Builder<'a> {
     }
 
     fn literal_from(&mut self, rule: Rule, inner: Vec<Pair<'a, Rule>>, span: Span) -> Expr {
-        let text = self.text.get(span.start..span.end).unwrap_or("").to_string();
+        let text = self
+            .text
+            .get(span.start..span.end)
+            .unwrap_or("")
+            .to_string();
         let lit = match rule {
             Rule::number => {
                 let clean: String = text.chars().filter(|c| *c != '_').collect();
@@ -1313,21 +1696,26 @@ impl<'a> Builder<'a> {
                     Ok(v) => Literal::Number(v, text),
                     Err(_) => {
                         self.errors.push(
-                            Diag::error(codes::OVERFLOW, format!("the number `{text}` is too large or too precise"))
-                                .at(span)
-                                .help("numbers have at most 28 significant digits"),
+                            Diag::error(
+                                codes::OVERFLOW,
+                                format!("the number `{text}` is too large or too precise"),
+                            )
+                            .at(span)
+                            .help("numbers have at most 28 significant digits"),
                         );
                         Literal::Number(Decimal::ZERO, text)
                     }
                 }
             }
             Rule::percent => {
-                let n = inner.into_iter().next().map(|q| self.number(&q)).unwrap_or_default();
+                let n = inner
+                    .into_iter()
+                    .next()
+                    .map(|q| self.number(&q))
+                    .unwrap_or_default();
                 Literal::Percent(n / Decimal::ONE_HUNDRED, text)
             }
-            Rule::date => {
-                Literal::Date(date_lit(&text, span))
-            }
+            Rule::date => Literal::Date(date_lit(&text, span)),
             Rule::quantity => {
                 let mut value = Decimal::ZERO;
                 let mut ntext = String::new();
@@ -1344,31 +1732,55 @@ impl<'a> Builder<'a> {
                         _ => {}
                     }
                 }
-                let Some(unit) = unit else { return self.bad(span) };
-                Literal::Quantity(QuantityLit { value, text: ntext, scale, unit })
+                let Some(unit) = unit else {
+                    return self.bad(span);
+                };
+                Literal::Quantity(QuantityLit {
+                    value,
+                    text: ntext,
+                    scale,
+                    unit,
+                })
             }
             Rule::string => {
-                let raw = inner.into_iter().next().map(|q| q.as_str().to_string()).unwrap_or_default();
+                let raw = inner
+                    .into_iter()
+                    .next()
+                    .map(|q| q.as_str().to_string())
+                    .unwrap_or_default();
                 Literal::String(unescape_simple(&raw))
             }
             Rule::bool_lit => Literal::Bool(text == "true"),
             _ => return self.bad(span),
         };
-        Expr { kind: ExprKind::Lit(lit), span }
+        Expr {
+            kind: ExprKind::Lit(lit),
+            span,
+        }
     }
 
     fn bad(&mut self, span: Span) -> Expr {
-        self.errors.push(Diag::error(codes::SYNTAX, "this expression could not be read").at(span));
-        Expr { kind: ExprKind::Lit(Literal::Bool(false)), span }
+        self.errors
+            .push(Diag::error(codes::SYNTAX, "this expression could not be read").at(span));
+        Expr {
+            kind: ExprKind::Lit(Literal::Bool(false)),
+            span,
+        }
     }
 
     fn too_long(&mut self, span: Span) -> Expr {
         self.errors.push(
-            Diag::error(codes::LIMIT, format!("this expression is longer than {LIMIT_CHAIN} operators"))
-                .at(Span::new(span.file, span.start, span.start))
-                .help("split it into several `let`s"),
+            Diag::error(
+                codes::LIMIT,
+                format!("this expression is longer than {LIMIT_CHAIN} operators"),
+            )
+            .at(Span::new(span.file, span.start, span.start))
+            .help("split it into several `let`s"),
         );
-        Expr { kind: ExprKind::Lit(Literal::Bool(false)), span }
+        Expr {
+            kind: ExprKind::Lit(Literal::Bool(false)),
+            span,
+        }
     }
 }
 
