@@ -1,6 +1,6 @@
 //! Subcommands.
 
-mod explain;
+pub mod explain;
 mod fmt_cmd;
 mod repl;
 
@@ -550,7 +550,12 @@ fn cmd_test(
                 }
                 for fl in &o.failures {
                     let (fl_l, fl_c) = sources.line_col(fl.span.file, fl.span.start);
-                    let text = sources.snippet(fl.span);
+                    let text = sources
+                        .snippet(fl.span)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_end();
                     out.push_str(&format!("  {fname}:{fl_l}:{fl_c}: expect {text}\n    expected: {}\n    actual:   {}\n", fl.expected, fl.actual));
                 }
             }

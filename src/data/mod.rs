@@ -626,6 +626,31 @@ fn parse_cell(
     }
 }
 
+/// Read one value typed by an indicator, as a data cell would be read
+/// (the REPL's `:set`).
+pub fn parse_value(
+    prog: &Program,
+    slot: usize,
+    text: &str,
+    locale: Locale,
+) -> Result<Value, String> {
+    let ind = prog
+        .indicators
+        .get(slot)
+        .ok_or_else(|| "no such indicator".to_string())?;
+    parse_cell(
+        &Cell::Text(text.to_string()),
+        &ind.ty,
+        &ind.display.factor,
+        locale,
+        &prog.levels,
+    )
+    .map_err(|(m, h)| match h {
+        Some(h) => format!("{m} ({h})"),
+        None => m,
+    })
+}
+
 fn ty_words(t: &Type) -> &'static str {
     match t {
         Type::Bool => "a yes/no value",
