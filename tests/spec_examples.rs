@@ -761,12 +761,8 @@ fn deadline_by_versus_before_on_the_due_date() {
         Some("3"),
         "the gap is in days"
     );
-    assert!(
-        crit(&r, "on_day", "d_before")["days_late"]
-            .as_u64()
-            .is_some_and(|d| d >= 1),
-        "a late unit is at least one day late"
-    );
+    // docs/language-notes.md: met up to the day before; on the day, one day late.
+    assert_eq!(crit(&r, "on_day", "d_before")["days_late"], 1);
 }
 
 #[test]
@@ -1262,4 +1258,76 @@ fn unscored_campaign_has_null_score_rank_rating() {
     assert_eq!(u["awards"], serde_json::json!([]));
     let c = crit(&r, "a", "t1");
     assert!(c["points"].is_null() && c["max_points"].is_null(), "{c}");
+}
+
+// ---------------------------------------------------------------------------
+// §8: `given` rows and `expect`.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn given_values_take_the_declared_scale_and_expect_is_met_accepts_exceeded() {
+    let src = r#"use std.units
+use std.xep_loai
+campaign c "C" {
+  period 2024-01-01 .. 2024-12-31
+  indicator per_capita "GRDP/người" : USD
+  indicator rev "Thu" : tỷ đồng
+  indicator delta "Chênh lệch" : number
+  indicator xl "Xếp loại" : xep_loai_nhiem_vu
+  indicator ok "Đạt" : bool
+  indicator note "Ghi chú" : text
+  indicator s "Ngày" : date
+  indicator g "Tăng trưởng" : percent
+  target t1 "T1": per_capita >= 4_500 USD
+  target t2 "T2": rev >= 0.5 tỷ đồng
+  target t3 "T3": delta < 0
+  target t4 "T4": xl >= hoan_thanh_tot
+  target t5 "T5": ok and note == "x y" and s <= 2024-01-31
+  target t6 "T6": g >= 14.5% { points 10 }
+}
+test "given" {
+  given a { per_capita = 4_600, rev = 500 triệu đồng, delta = -1, xl = hoan_thanh_tot, ok = true, note = "x y", s = 31/01/2024, g = 15.2% }
+  given b { per_capita = 4_499 USD, rev = 499_999_999 đồng, delta = -0, xl = hoan_thanh, ok = false, g = 14.5% }
+  expect a.t1 is exceeded
+  expect a.t1 is met
+  expect a.t2 is met
+  expect a.t3 is met
+  expect a.t4 is met
+  expect a.t5 is met
+  expect a.t6 is met
+  expect a.t6 is exceeded
+  expect a.score == 10
+  expect b.t1 is not_met
+  expect b.t2 is not_met
+  expect b.t3 is not_met
+  expect b.t4 is not_met
+  expect b.t5 is not_met
+  expect b.t6 is met
+}
+"#;
+    let p = Project::new();
+    p.write("sub/plan.thidua", src);
+    let r = p.run(["test", "./sub/plan.thidua"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("1 passed, 0 failed"), "{}", r.stdout);
+
+    // `is exceeded` does not accept met.
+    p.write(
+        "sub/plan.thidua",
+        src.replace("expect b.t6 is met", "expect b.t6 is exceeded"),
+    );
+    let r = p.run(["test", "./sub/plan.thidua"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 passed, 1 failed"), "{}", r.stdout);
+}
+
+#[test]
+fn test_data_path_is_relative_to_the_file() {
+    let plan = section_8_campaign(BLOCK_TEST);
+    let p = Project::new();
+    p.write("nested/dir/plan.thidua", &plan);
+    p.write("nested/dir/testdata/khoi-huyen.csv", SECTION_8_DATA);
+    let r = p.run(["test", "./nested"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("1 passed, 0 failed"), "{}", r.stdout);
 }
