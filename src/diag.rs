@@ -204,8 +204,37 @@ pub mod codes {
     pub const NO_CAMPAIGN: &str = "thidua::no-campaign";
 }
 
+/// Cut every word longer than 60 characters, so a message never quotes a
+/// hostile megabyte token whole.
+pub fn clip_words(s: &str) -> String {
+    const MAX: usize = 60;
+    let mut out = String::with_capacity(s.len().min(1024));
+    let mut run = 0usize;
+    let mut clipped = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '`' {
+            run = 0;
+            clipped = false;
+            out.push(c);
+            continue;
+        }
+        run += 1;
+        if run <= MAX {
+            out.push(c);
+        } else if !clipped {
+            out.push('…');
+            clipped = true;
+        }
+    }
+    out
+}
+
 /// The nearest of `candidates` to `name`, for "did you mean" help.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Distances over megabyte names cost seconds and help nobody.
+    if name.chars().count() > 64 {
+        return None;
+    }
     let mut best: Option<(&str, f64)> = None;
     for c in candidates {
         let score = strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &c.to_lowercase());
@@ -214,4 +243,19 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_words;
+
+    #[test]
+    fn long_words_are_clipped() {
+        let long = "a".repeat(10_000);
+        let s = clip_words(&format!("unknown name `{long}` here"));
+        assert!(s.len() < 100, "{s}");
+        assert!(s.starts_with("unknown name `aaaa"));
+        assert!(s.ends_with("…` here"));
+        assert_eq!(clip_words("short words stay"), "short words stay");
+    }
 }

@@ -46,7 +46,7 @@ pub fn format_source(text: &str) -> String {
         let ((opens, closes), (_, block)) = scan(body, false);
         depth = (depth + opens).saturating_sub(closes);
         in_block_comment = block;
-        continues = opens == 0 && ends_open(code_part(body));
+        continues = opens == 0 && ends_open(&code_part(body));
     }
     while out.ends_with("\n\n") {
         out.pop();
@@ -74,21 +74,38 @@ fn ends_open(code: &str) -> bool {
     t.ends_with(',') && !t.contains(':')
 }
 
-/// The line without a trailing `//` comment.
-fn code_part(line: &str) -> &str {
+/// The line without its comments (strings kept).
+fn code_part(line: &str) -> String {
     let b = line.as_bytes();
+    let mut out = String::new();
     let mut in_str = false;
     let mut i = 0;
+    let mut start = 0;
     while i < b.len() {
         match b[i] {
             b'\\' if in_str => i += 1,
             b'"' => in_str = !in_str,
-            b'/' if !in_str && b.get(i + 1) == Some(&b'/') => return &line[..i],
+            b'/' if !in_str && b.get(i + 1) == Some(&b'/') => {
+                out.push_str(&line[start..i]);
+                return out;
+            }
+            b'/' if !in_str && b.get(i + 1) == Some(&b'*') => {
+                out.push_str(&line[start..i]);
+                match line[i + 2..].find("*/") {
+                    Some(end) => {
+                        i = i + 2 + end + 2;
+                        start = i;
+                        continue;
+                    }
+                    None => return out,
+                }
+            }
             _ => {}
         }
         i += 1;
     }
-    line
+    out.push_str(&line[start.min(line.len())..]);
+    out
 }
 
 fn starts_with_operator(body: &str) -> bool {
@@ -167,5 +184,11 @@ mod tests {
             "campaign x {\n  target t1: a >= 1 {\n    points 10\n  }\n\n  // note\n}\n"
         );
         assert_eq!(format_source(&once), once);
+    }
+
+    #[test]
+    fn braces_and_operators_in_comments_do_not_count() {
+        let src = "campaign c {\n  /* { */\n  target t1: x >= 1 // {\n  target t2: x >= 2 /* a / */\n  target t3: x >= 3\n}\n";
+        assert_eq!(format_source(src), src);
     }
 }

@@ -416,7 +416,6 @@ fn data_files_are_concatenated_comments_skipped_json_read_exactly() {
 
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn data_takes_several_files_after_one_flag() {
     let p = project();
     p.write("one.csv", "id,v,g\na,1000,14.5\n");
@@ -829,7 +828,6 @@ fn out_into_a_missing_directory_is_exit_2() {
 /// usual permissions (the umask's, or the file's own).
 #[cfg(unix)]
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn out_and_fmt_keep_file_permissions() {
     use std::os::unix::fs::PermissionsExt;
     let p = project();
@@ -1105,7 +1103,6 @@ fn use_through_a_symlink_out_of_the_root_is_refused() {
 /// `thidua check plan.thidua` run in the plan's own folder, the way the
 /// examples' README and a drafter would type it.
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn use_works_when_the_file_is_named_without_a_directory() {
     let p = Project::new();
     p.write("common.thidua", "unit lượt_khách \"lượt khách\"\n");
@@ -1172,7 +1169,6 @@ fn fmt_check_is_clean_on_the_examples() {
 
 /// CLI.md: content that cannot be decoded is a `thidua::syntax` error, exit 1.
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn fmt_on_a_non_utf8_file_is_exit_1() {
     let p = Project::new();
     p.write("bad.thidua", b"campaign c \"\xff\" {\n}\n");
@@ -1182,7 +1178,6 @@ fn fmt_on_a_non_utf8_file_is_exit_1() {
 
 /// The formatter counts braces; a `{` inside a block comment is not one.
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn fmt_ignores_braces_in_comments() {
     let p = Project::new();
     let src = "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  /* { */\n  target t1 \"T1\": x >= 1 // {\n  target t2 \"T2\": x >= 2\n}\n";
@@ -1497,7 +1492,6 @@ hostile_plan_tests! {
 /// LANGUAGE.md §9: "A report never prints more than about 200 characters of
 /// one source line". Messages quote a long token whole.
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn long_tokens_are_not_quoted_whole() {
     let p = Project::new();
     for (name, line) in [

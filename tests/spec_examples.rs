@@ -529,7 +529,6 @@ fn inline_examples_sections_4_to_7() {
 /// §6: "In rating and award conditions these are available: `score`, `rank`,
 /// …". `rank` is a reserved word, and the parser does not read it as a value.
 #[test]
-#[ignore = "see FINDINGS.md"]
 fn rank_in_rating_and_award_conditions() {
     let src = campaign(
         "",

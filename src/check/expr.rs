@@ -382,13 +382,38 @@ impl<'a> Checker<'a> {
         if scope.post {
             cands.extend(["score", "rank", "rating"].iter().map(|s| s.to_string()));
             cands.extend(self.rating_branches.iter().cloned());
+            cands.extend(self.criteria_names.keys().cloned());
         }
+        cands.extend(
+            [
+                "exceeded",
+                "met",
+                "not_met",
+                "late",
+                "missing",
+                "not_applicable",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
         for l in &self.levels {
             cands.extend(l.levels.iter().map(|x| x.id.clone()));
         }
-        let d = self.err(codes::UNKNOWN_NAME, span, format!("unknown name `{name}`"));
+        cands.sort();
+        cands.dedup();
+        let what = if scope.test {
+            "criterion or name"
+        } else {
+            "name"
+        };
+        let d = self.err(
+            codes::UNKNOWN_NAME,
+            span,
+            format!("unknown {what} `{name}`"),
+        );
         d.help = Some(match nearest(name, cands.iter().map(|s| s.as_str())) {
             Some(n) => format!("did you mean `{n}`?"),
+            None if scope.test => "a test reads `unit.criterion`, `unit.score`, `unit.rank`, `unit.rating` or `unit.indicator`".into(),
             None => format!("declare it: `indicator {name} \"…\" : number`"),
         });
     }

@@ -271,7 +271,10 @@ impl<'s> Loader<'s> {
         if p.is_absolute() || rel.starts_with('/') || rel.starts_with('\\') {
             return Err(format!("`{rel}` is an absolute path"));
         }
-        let dir = importer.parent().unwrap_or(Path::new("."));
+        let dir = importer
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let mut out = dir.clone();
         for c in p.components() {

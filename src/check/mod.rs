@@ -625,7 +625,31 @@ impl<'a> Checker<'a> {
         self.resolve_unit(&t.scale, &t.unit)
     }
 
+    /// Names the data and the conditions already give a meaning to.
+    fn clashes_with_builtin(&mut self, name: &ast::Ident, what: &str) -> bool {
+        let why = match name.name.as_str() {
+            "id" | "name" | "bloc" | "kind" | "parent" | "period" | "awards" => {
+                "a reserved data field"
+            }
+            "score" | "rank" | "rating" => "read in ratings and awards as the unit's result",
+            _ => return false,
+        };
+        self.err(
+            codes::DUPLICATE,
+            name.span,
+            format!("`{}` is {why}", name.name),
+        )
+        .help = Some(format!(
+            "give the {what} another name, e.g. `{}_`",
+            name.name
+        ));
+        true
+    }
+
     fn add_indicator(&mut self, d: &ast::IndicatorDecl, campaign: bool) -> Option<usize> {
+        if self.clashes_with_builtin(&d.name, "indicator") {
+            return None;
+        }
         if let Some(&prev) = self.indicator_names.get(&d.name.name) {
             let prev_span = self.indicators[prev].span;
             self.err(
@@ -864,6 +888,9 @@ impl<'a> Checker<'a> {
                         l.name.span,
                         format!("`{}` is declared twice", l.name.name),
                     );
+                    continue;
+                }
+                if self.clashes_with_builtin(&l.name, "`let`") {
                     continue;
                 }
                 if self.indicator_names.contains_key(&l.name.name) {

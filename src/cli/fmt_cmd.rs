@@ -14,13 +14,18 @@ pub fn cmd(paths: &[PathBuf], check: bool) -> i32 {
         }
     };
     let mut changed = 0;
+    let mut undecodable = 0;
     for f in &files {
         let Ok(bytes) = std::fs::read(f) else {
             eprintln!("error: cannot read `{}`", f.display());
             return 2;
         };
         let Ok(text) = String::from_utf8(bytes) else {
-            eprintln!("{}: not UTF-8 text; left as it is", f.display());
+            eprintln!(
+                "{}: thidua::syntax: not UTF-8 text; left as it is (save the file as UTF-8)",
+                f.display()
+            );
+            undecodable += 1;
             continue;
         };
         let formatted = format_source(&text);
@@ -34,7 +39,7 @@ pub fn cmd(paths: &[PathBuf], check: bool) -> i32 {
             }
         }
     }
-    if check && changed > 0 {
+    if undecodable > 0 || (check && changed > 0) {
         1
     } else {
         0

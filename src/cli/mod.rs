@@ -77,7 +77,7 @@ pub enum Cmd {
     /// Evaluate every unit in the data against the campaign.
     Eval {
         plan: PathBuf,
-        #[arg(long = "data", required = true)]
+        #[arg(long = "data", required = true, num_args = 1..)]
         data: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
         format: EvalFormat,
@@ -94,7 +94,7 @@ pub enum Cmd {
     /// The full trace for one unit.
     Explain {
         plan: PathBuf,
-        #[arg(long = "data", required = true)]
+        #[arg(long = "data", required = true, num_args = 1..)]
         data: Vec<PathBuf>,
         #[arg(long)]
         unit: String,
@@ -135,7 +135,7 @@ pub enum Cmd {
     /// The interactive REPL.
     Repl {
         plan: Option<PathBuf>,
-        #[arg(long = "data")]
+        #[arg(long = "data", num_args = 1..)]
         data: Vec<PathBuf>,
         #[arg(long, value_enum)]
         locale: Option<LocaleArg>,
@@ -223,6 +223,8 @@ pub fn run() -> i32 {
 }
 
 /// Write output atomically: a temp file in the same directory, renamed.
+/// A file that existed keeps its permissions; a new one gets the usual
+/// `rw-r--r--` rather than the temp file's private mode.
 pub fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
     match out {
         None => {
@@ -238,6 +240,7 @@ pub fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
                 .unwrap_or(Path::new("."));
             let mut tmp = tempfile::NamedTempFile::new_in(dir)
                 .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            keep_permissions(path, tmp.path());
             tmp.write_all(bytes)
                 .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
             tmp.persist(path)
@@ -578,10 +581,11 @@ fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor:
     };
     let bytes = match format {
         TemplateFormat::Csv => {
-            let mut cols: Vec<String> = ["id", "name", "bloc", "kind", "parent", "period"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            let mut cols: Vec<String> =
+                ["id", "name", "bloc", "kind", "parent", "period", "awards"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
             let mut labels: Vec<String> = [
                 "mã đơn vị (bắt buộc)",
                 "tên đơn vị",
@@ -589,6 +593,7 @@ fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor:
                 "loại",
                 "đơn vị cấp trên",
                 "năm",
+                "danh hiệu đã có (mã; cách nhau bởi dấu chấm phẩy)",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -631,7 +636,7 @@ fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor:
         }
         TemplateFormat::Json => {
             let mut unit = serde_json::Map::new();
-            for k in ["id", "name", "bloc"] {
+            for k in ["id", "name", "bloc", "kind", "parent", "period", "awards"] {
                 unit.insert(k.into(), serde_json::Value::Null);
             }
             for ind in &prog.indicators {
@@ -651,5 +656,22 @@ fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor:
     match write_out(out, &bytes) {
         Ok(()) => 0,
         Err(e) => usage(&e),
+    }
+}
+
+fn keep_permissions(target: &Path, tmp: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        let _ = std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    {
+        if let Ok(m) = std::fs::metadata(target) {
+            let _ = std::fs::set_permissions(tmp, m.permissions());
+        }
     }
 }

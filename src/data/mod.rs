@@ -128,7 +128,8 @@ pub fn read_files(
                         codes::MISSING_COLUMN,
                         format!("no data column for `{}`: every unit is missing it", ind.id),
                     )
-                    .help(format!("add a column named `{}` to the data", ind.id)),
+                    .help(format!("add a column named `{}` to the data", ind.id))
+                    .at(ind.span),
                 );
             }
         }
@@ -483,6 +484,7 @@ impl<'r> Reader<'r> {
                                 }
                             }
                         }
+                        _ if text.trim().is_empty() => u.awards = None,
                         _ => {
                             u.awards = Some(
                                 text.split(';')

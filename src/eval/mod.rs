@@ -410,21 +410,18 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         }
     }
     // Awards, in declaration order.
-    let facts = ev.periods[&year].award_facts && year != ev.current;
-    for (ai, award) in prog.awards.iter().enumerate() {
-        if facts {
-            if let Some(p) = ev.periods.get_mut(&year) {
-                for i in 0..n {
-                    let has = ev.rows[p.rows[i]]
-                        .awards
-                        .as_ref()
-                        .map(|a| a.contains(&award.id))
-                        .unwrap_or(false);
-                    p.states[i].awards[ai] = has;
-                }
+    // A past period's `awards` cell gives that unit's awards as facts.
+    let facts: Vec<Option<&Vec<String>>> = (0..n)
+        .map(|i| {
+            if year == ev.current {
+                return None;
             }
-            continue;
-        }
+            let r = ev.periods[&year].rows[i];
+            ev.rows[r].awards.as_ref()
+        })
+        .collect();
+    let facts: Vec<Option<Vec<String>>> = facts.into_iter().map(|f| f.cloned()).collect();
+    for (ai, award) in prog.awards.iter().enumerate() {
         let conds: Vec<Value> = order
             .iter()
             .map(|&i| {
@@ -538,6 +535,12 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                         }
                     }
                 }
+            }
+        }
+        for i in 0..n {
+            if let Some(f) = &facts[i] {
+                granted[i] = f.contains(&award.id);
+                notes[i] = "given as a fact in the data's `awards` column".into();
             }
         }
         if let Some(p) = ev.periods.get_mut(&year) {

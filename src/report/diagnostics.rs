@@ -210,6 +210,7 @@ pub fn human(diags: &[Diag], sources: &SourceMap, color: bool) -> String {
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for d in diags {
+        let d = &tidy(d);
         let s = shown(d, sources);
         let mut buf = String::new();
         if handler.render_report(&mut buf, &s).is_err() {
@@ -239,6 +240,7 @@ fn position(d: &Diag, sources: &SourceMap) -> (String, usize, usize, usize, usiz
 
 /// One JSON object per diagnostic, the shape of `check --format json`.
 pub fn json_value(d: &Diag, sources: &SourceMap) -> serde_json::Value {
+    let d = &tidy(d);
     let (file, line, column, end_line, end_column) = position(d, sources);
     let mut v = json!({
         "severity": d.severity.as_str(),
@@ -255,11 +257,44 @@ pub fn json_value(d: &Diag, sources: &SourceMap) -> serde_json::Value {
         obj.insert("row".into(), json!(loc.row));
         obj.insert("data_column".into(), json!(loc.column));
     }
+    if let Some(obj) = v.as_object_mut() {
+        if !d.related.is_empty() {
+            obj.insert(
+                "related".into(),
+                serde_json::Value::Array(
+                    d.related
+                        .iter()
+                        .map(|(s, l)| related_json(s, l, sources))
+                        .collect(),
+                ),
+            );
+        }
+    }
     v
 }
 
 pub fn json(diags: &[Diag], sources: &SourceMap) -> serde_json::Value {
     serde_json::Value::Array(diags.iter().map(|d| json_value(d, sources)).collect())
+}
+
+fn related_json(s: &Span, label: &str, sources: &SourceMap) -> serde_json::Value {
+    let (line, column) = sources.line_col(s.file, s.start);
+    let file = sources
+        .get(s.file)
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
+    json!({"message": label, "file": file, "line": line, "column": column})
+}
+
+/// Messages and help lines with hostile long tokens cut short.
+fn tidy(d: &Diag) -> Diag {
+    let mut d = d.clone();
+    d.message = crate::diag::clip_words(&d.message);
+    d.help = d.help.as_deref().map(crate::diag::clip_words);
+    for (_, l) in d.related.iter_mut() {
+        *l = crate::diag::clip_words(l);
+    }
+    d
 }
 
 fn esc_data(s: &str) -> String {
@@ -275,9 +310,14 @@ fn esc_prop(s: &str) -> String {
 pub fn github(diags: &[Diag], sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags {
+        let d = &tidy(d);
         let (file, l, c, el, ec) = position(d, sources);
         let kind = if d.is_error() { "error" } else { "warning" };
         let mut msg = d.message.clone();
+        for (s, label) in &d.related {
+            let (rl, rc) = sources.line_col(s.file, s.start);
+            msg.push_str(&format!(" ({label}: line {rl}, column {rc})"));
+        }
         if let Some(h) = &d.help {
             msg.push_str("\nhelp: ");
             msg.push_str(h);

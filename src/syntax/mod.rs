@@ -1640,9 +1640,14 @@ impl<'a> Builder<'a> {
                     span,
                 }
             }
-            Rule::rating_word => {
+            Rule::rating_word | Rule::rank_word => {
+                let word = if rule == Rule::rank_word {
+                    "rank"
+                } else {
+                    "rating"
+                };
                 let part = Ident {
-                    name: "rating".into(),
+                    name: word.into(),
                     span,
                 };
                 Expr {
