@@ -21,6 +21,73 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// The test could not run (bad data).
     pub errors: Vec<Diag>,
+    /// What the test's expectations read: criteria, rating branches (of
+    /// the units whose rating they read) and awards.
+    pub coverage: Coverage,
+}
+
+/// What tests exercised, by index into the program's lists.
+#[derive(Debug, Default, Clone)]
+pub struct Coverage {
+    pub criteria: std::collections::BTreeSet<usize>,
+    pub branches: std::collections::BTreeSet<usize>,
+    pub awards: std::collections::BTreeSet<usize>,
+}
+
+impl Coverage {
+    pub fn merge(&mut self, other: &Coverage) {
+        self.criteria.extend(other.criteria.iter().copied());
+        self.branches.extend(other.branches.iter().copied());
+        self.awards.extend(other.awards.iter().copied());
+    }
+}
+
+/// Walk an expectation for what it reads.
+fn cover(ev: &eval::Evaluation, e: &IExpr, c: &mut Coverage) {
+    match e {
+        IExpr::UnitAttr(u, attr) => match attr {
+            UnitAttr::Status(i) => {
+                c.criteria.insert(*i);
+            }
+            UnitAttr::Rating => {
+                if let Some(b) = ev.unit(u).and_then(|(_, st)| st.rating) {
+                    c.branches.insert(b);
+                }
+            }
+            UnitAttr::Score => {
+                // A score expectation reads every scored criterion of the unit.
+                if let Some((_, st)) = ev.unit(u) {
+                    for (i, r) in st.criteria.iter().enumerate() {
+                        if r.points.is_some() {
+                            c.criteria.insert(i);
+                        }
+                    }
+                }
+            }
+            UnitAttr::Rank => {}
+            UnitAttr::Expr(x) => cover(ev, x, c),
+        },
+        IExpr::Has(_, a) => {
+            c.awards.insert(*a);
+        }
+        IExpr::Not(x) | IExpr::Neg(x) | IExpr::Present(x) | IExpr::StatusCmp(_, x, _) => {
+            cover(ev, x, c)
+        }
+        IExpr::And(a, b)
+        | IExpr::Or(a, b)
+        | IExpr::Cmp(_, a, b)
+        | IExpr::Arith(_, a, b)
+        | IExpr::Coalesce(a, b) => {
+            cover(ev, a, c);
+            cover(ev, b, c);
+        }
+        IExpr::If(a, b, d) | IExpr::InRange(a, b, d) => {
+            cover(ev, a, c);
+            cover(ev, b, c);
+            cover(ev, d, c);
+        }
+        _ => {}
+    }
 }
 
 impl Outcome {
@@ -43,6 +110,7 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
         expectations: t.expects.len(),
         failures: Vec::new(),
         errors: Vec::new(),
+        coverage: Coverage::default(),
     };
     let mut rows: Vec<UnitRow> = Vec::new();
     for (path, span) in &t.data {
@@ -113,6 +181,7 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
         }
     };
     for x in &t.expects {
+        cover(&ev, &x.expr, &mut out.coverage);
         let v = eval::eval_after(prog, &ev, &x.expr);
         if v != Value::Bool(true) {
             let (expected, actual) = describe(prog, &ev, &x.expr, v);

@@ -111,6 +111,9 @@ pub enum Cmd {
     Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Report the criteria, rating branches and awards no test exercised.
+        #[arg(long)]
+        coverage: bool,
         #[arg(long, value_enum)]
         locale: Option<LocaleArg>,
         #[arg(long)]
@@ -213,9 +216,10 @@ pub fn run() -> i32 {
         ),
         Cmd::Test {
             paths,
+            coverage,
             locale,
             deny_warnings,
-        } => cmd_test(&paths, locale, deny_warnings, color, ecolor),
+        } => cmd_test(&paths, locale, deny_warnings, coverage, color, ecolor),
         Cmd::Fmt { paths, check } => fmt_cmd::cmd(&paths, check),
         Cmd::Template { plan, format, out } => cmd_template(&plan, format, out.as_deref(), ecolor),
         Cmd::Repl { plan, data, locale } => repl::cmd(plan.as_deref(), &data, locale),
@@ -474,10 +478,89 @@ fn cmd_eval(
     0
 }
 
+/// What one campaign's tests left unexercised, by kind: `(what, id, where)`.
+struct CoverageReport {
+    items: Vec<(&'static str, String, String)>,
+    coverage: thidua::testing::Coverage,
+}
+
+fn coverage_items(
+    prog: &thidua::ir::Program,
+    sources: &SourceMap,
+) -> Vec<(&'static str, String, String)> {
+    let at = |s: thidua::diag::Span| {
+        let (l, _) = sources.line_col(s.file, s.start);
+        format!(
+            "{}:{l}",
+            sources
+                .get(s.file)
+                .map(|f| f.name.clone())
+                .unwrap_or_default()
+        )
+    };
+    let mut v: Vec<(&'static str, String, String)> = Vec::new();
+    for c in &prog.criteria {
+        v.push(("criterion", c.id.clone(), at(c.span)));
+    }
+    if let Some(r) = &prog.rating {
+        for b in &r.branches {
+            v.push(("rating branch", b.id.clone(), at(b.span)));
+        }
+    }
+    for a in &prog.awards {
+        v.push(("award", a.id.clone(), at(a.span)));
+    }
+    v
+}
+
+fn print_coverage(reports: &std::collections::BTreeMap<String, CoverageReport>) -> String {
+    let mut out = String::new();
+    let cwd = std::env::current_dir()
+        .map(|d| format!("{}/", d.display()))
+        .unwrap_or_default();
+    for (campaign, r) in reports {
+        let campaign = campaign.replace(&cwd, "");
+        let nc = r.items.iter().filter(|i| i.0 == "criterion").count();
+        let nb = r.items.iter().filter(|i| i.0 == "rating branch").count();
+        let na = r.items.iter().filter(|i| i.0 == "award").count();
+        out.push_str(&format!(
+            "coverage of `{campaign}`: {}/{nc} criteria, {}/{nb} rating branches, {}/{na} awards\n",
+            r.coverage.criteria.len(),
+            r.coverage.branches.len(),
+            r.coverage.awards.len()
+        ));
+        let (mut ci, mut bi, mut ai) = (0usize, 0usize, 0usize);
+        for (kind, id, at) in &r.items {
+            let (idx, set) = match *kind {
+                "criterion" => {
+                    ci += 1;
+                    (ci - 1, &r.coverage.criteria)
+                }
+                "rating branch" => {
+                    bi += 1;
+                    (bi - 1, &r.coverage.branches)
+                }
+                _ => {
+                    ai += 1;
+                    (ai - 1, &r.coverage.awards)
+                }
+            };
+            if !set.contains(&idx) {
+                out.push_str(&format!(
+                    "  not exercised: {kind} `{id}` ({})\n",
+                    at.replace(&cwd, "")
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn cmd_test(
     paths: &[PathBuf],
     locale: Option<LocaleArg>,
     deny: bool,
+    want_coverage: bool,
     color: bool,
     ecolor: bool,
 ) -> i32 {
@@ -489,6 +572,7 @@ fn cmd_test(
     let mut failed = 0usize;
     let mut any_warning = false;
     let mut out = String::new();
+    let mut reports: std::collections::BTreeMap<String, CoverageReport> = Default::default();
     for f in &files {
         let mut sources = SourceMap::default();
         let checked = match check::check_file(f, &mut sources) {
@@ -519,7 +603,26 @@ fn cmd_test(
             continue;
         }
         let loc = locale_for(locale, Some(f));
-        for o in thidua::testing::run(&prog, loc) {
+        let key = {
+            let s = prog.info.span;
+            let (l, _) = sources.line_col(s.file, s.start);
+            let file = sources
+                .get(s.file)
+                .and_then(|x| x.path.clone())
+                .map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string())
+                .unwrap_or_default();
+            format!("{} ({file}:{l})", prog.info.id)
+        };
+        let items = coverage_items(&prog, &sources);
+        let outcomes = thidua::testing::run(&prog, loc);
+        let entry = reports.entry(key).or_insert_with(|| CoverageReport {
+            items,
+            coverage: Default::default(),
+        });
+        for o in &outcomes {
+            entry.coverage.merge(&o.coverage);
+        }
+        for o in outcomes {
             let (l, _) = sources.line_col(o.span.file, o.span.start);
             let fname = sources
                 .get(o.span.file)
@@ -563,6 +666,9 @@ fn cmd_test(
                 }
             }
         }
+    }
+    if want_coverage {
+        out.push_str(&print_coverage(&reports));
     }
     out.push_str(&format!("{passed} passed, {failed} failed\n"));
     let _ = write_out(None, out.as_bytes());
