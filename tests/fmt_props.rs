@@ -96,7 +96,7 @@ fn relayout(text: &str, indents: &[u8], crlf: bool) -> String {
     for (i, line) in text.lines().enumerate() {
         let k = indents.get(i % indents.len().max(1)).copied().unwrap_or(0) as usize;
         for j in 0..(k % 9) {
-            out.push(if (j + k) % 3 == 0 { '\t' } else { ' ' });
+            out.push(if (j + k).is_multiple_of(3) { '\t' } else { ' ' });
         }
         out.push_str(line.trim_start());
         for _ in 0..(k / 64) {
