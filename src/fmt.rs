@@ -54,6 +54,66 @@ pub fn format_source(text: &str) -> String {
     if out.trim().is_empty() {
         return String::new();
     }
+    align_indicators(&out)
+}
+
+/// The `:` of the type, outside strings, in an `indicator` line.
+fn type_colon(line: &str) -> Option<usize> {
+    let body = line.trim_start();
+    if !body.starts_with("indicator ") {
+        return None;
+    }
+    let b = line.as_bytes();
+    let mut in_str = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'/' if !in_str && matches!(b.get(i + 1), Some(b'/') | Some(b'*')) => return None,
+            b':' if !in_str => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Consecutive `indicator` lines of one indentation get their type
+/// columns aligned: `indicator a "A"      : percent`.
+fn align_indicators(text: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        if type_colon(lines[i]).is_none() {
+            out.push_str(lines[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < lines.len() && type_colon(lines[j]).is_some() && indent(lines[j]) == indent(lines[i]) {
+            j += 1;
+        }
+        let heads: Vec<(String, String)> = lines[i..j]
+            .iter()
+            .map(|l| {
+                let c = type_colon(l).unwrap_or(0);
+                (l[..c].trim_end().to_string(), l[c + 1..].trim().to_string())
+            })
+            .collect();
+        let width = heads.iter().map(|(h, _)| h.chars().count()).max().unwrap_or(0);
+        for (h, ty) in heads {
+            let pad = width - h.chars().count();
+            out.push_str(&h);
+            out.push_str(&" ".repeat(pad));
+            out.push_str(" : ");
+            out.push_str(&ty);
+            out.push('\n');
+        }
+        i = j;
+    }
     out
 }
 
@@ -184,6 +244,14 @@ mod tests {
             "campaign x {\n  target t1: a >= 1 {\n    points 10\n  }\n\n  // note\n}\n"
         );
         assert_eq!(format_source(&once), once);
+    }
+
+    #[test]
+    fn aligns_runs_of_indicators() {
+        let src = "campaign c {\n  indicator a \"A\": percent\n  indicator long_name \"Long: x\" : tỷ đồng\n\n  indicator b \"B\" : bool\n}\n";
+        let want = "campaign c {\n  indicator a \"A\"               : percent\n  indicator long_name \"Long: x\" : tỷ đồng\n\n  indicator b \"B\" : bool\n}\n";
+        assert_eq!(format_source(src), want);
+        assert_eq!(format_source(want), want);
     }
 
     #[test]
