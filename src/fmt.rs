@@ -93,7 +93,10 @@ fn align_indicators(text: &str) -> String {
             continue;
         }
         let mut j = i;
-        while j < lines.len() && type_colon(lines[j]).is_some() && indent(lines[j]) == indent(lines[i]) {
+        while j < lines.len()
+            && type_colon(lines[j]).is_some()
+            && indent(lines[j]) == indent(lines[i])
+        {
             j += 1;
         }
         let heads: Vec<(String, String)> = lines[i..j]
@@ -103,7 +106,11 @@ fn align_indicators(text: &str) -> String {
                 (l[..c].trim_end().to_string(), l[c + 1..].trim().to_string())
             })
             .collect();
-        let width = heads.iter().map(|(h, _)| h.chars().count()).max().unwrap_or(0);
+        let width = heads
+            .iter()
+            .map(|(h, _)| h.chars().count())
+            .max()
+            .unwrap_or(0);
         for (h, ty) in heads {
             let pad = width - h.chars().count();
             out.push_str(&h);

@@ -652,7 +652,8 @@ impl<'a> Checker<'a> {
             }
             BinOp::Mul => match (&ta, &tb) {
                 (Type::Number | Type::Percent, Type::Number | Type::Percent) => {
-                    let t = if ta == Type::Percent && tb == Type::Percent {
+                    // A percent times a number stays a percent (`14.5% * 2`).
+                    let t = if ta == Type::Percent || tb == Type::Percent {
                         Type::Percent
                     } else {
                         Type::Number
@@ -676,6 +677,9 @@ impl<'a> Checker<'a> {
                 ),
             },
             BinOp::Div => match (&ta, &tb) {
+                (Type::Percent, Type::Number) => {
+                    (arith(Arith::Div, ia, ib), Type::Percent, Display::percent())
+                }
                 (Type::Number | Type::Percent, Type::Number | Type::Percent) => {
                     (arith(Arith::Div, ia, ib), Type::Number, Display::plain())
                 }

@@ -5,8 +5,17 @@
 //! rejected input leaves the session exactly as it was.
 
 use super::{locale_for, LocaleArg};
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Editor, Helper};
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use thidua::check;
 use thidua::data::{self, Locale};
 use thidua::diag::SourceMap;
@@ -25,6 +34,17 @@ struct Session {
     overrides: Vec<(String, String)>,
     locale: Locale,
     prog: Option<Program>,
+    /// Where declarations go: the campaign's closing brace.
+    insert_at: Option<usize>,
+}
+
+/// The offset of the campaign's closing brace.
+fn campaign_close(text: &str) -> Option<usize> {
+    let file = thidua::syntax::parse(text, 0).ok()?;
+    file.items.iter().find_map(|i| match i {
+        thidua::syntax::ast::Item::Campaign(c) => Some(c.span.end.saturating_sub(1)),
+        _ => None,
+    })
 }
 
 const HELP: &str = "\
@@ -38,25 +58,70 @@ let/target/…     a declaration, added to the campaign if the plan still checks
 :rank            the ranking            :help  :quit";
 
 impl Session {
+    /// Every name completion may offer.
+    fn words(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if let Some(p) = &self.prog {
+            w.extend(p.indicators.iter().map(|i| i.id.clone()));
+            w.extend(
+                p.lets
+                    .iter()
+                    .map(|l| l.id.clone())
+                    .filter(|l| !l.is_empty()),
+            );
+            w.extend(p.criteria.iter().map(|c| c.id.clone()));
+            w.extend(p.units.iter().map(|u| u.name.clone()));
+            w.extend(p.awards.iter().map(|a| a.id.clone()));
+            for l in &p.levels {
+                w.extend(l.levels.iter().map(|x| x.id.clone()));
+            }
+            if let Some(r) = &p.rating {
+                w.extend(r.branches.iter().map(|b| b.id.clone()));
+            }
+        }
+        w.extend(self.rows.iter().map(|r| r.id.clone()));
+        w.extend(
+            ["score", "rank", "rating", "bloc", "name", "kind", "parent"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        w.sort();
+        w.dedup();
+        w
+    }
+
     /// The plan text with the session's declarations (and an optional
     /// probe) inserted before the campaign's closing brace.
-    fn text_with(&self, probe: Option<&str>) -> String {
-        let mut extra = self.extra.join("\n");
-        if let Some(p) = probe {
-            extra.push('\n');
-            extra.push_str(p);
+    /// The plan with the session's declarations and `last` (a probe or the
+    /// newest declaration) inside the campaign; also where `last` starts.
+    fn text_with(&self, last: Option<&str>) -> (String, usize) {
+        let at = self
+            .insert_at
+            .unwrap_or(self.base_text.len())
+            .min(self.base_text.len());
+        let mut text = String::with_capacity(self.base_text.len() + 256);
+        text.push_str(&self.base_text[..at]);
+        for e in &self.extra {
+            text.push('\n');
+            text.push_str(e);
         }
-        match self.base_text.rfind('}') {
-            Some(i) if !extra.is_empty() => format!(
-                "{}\n{extra}\n{}",
-                &self.base_text[..i],
-                &self.base_text[i..]
-            ),
-            _ => self.base_text.clone(),
+        text.push('\n');
+        let start = text.len();
+        if let Some(l) = last {
+            text.push_str(l);
+            text.push('\n');
         }
+        text.push_str(&self.base_text[at..]);
+        (text, start)
     }
 
     fn check_text(&self, text: &str) -> Result<Program, String> {
+        self.check_input(text, None)
+    }
+
+    /// Check the whole text; errors inside the user's input (starting at
+    /// `input.0`, `input.1` bytes long) are shown against the input alone.
+    fn check_input(&self, text: &str, input: Option<(usize, usize)>) -> Result<Program, String> {
         let mut sources = SourceMap::default();
         let c = check::check_str(
             text,
@@ -70,29 +135,62 @@ impl Session {
         );
         let errors: Vec<_> = c.diags.iter().filter(|d| d.is_error()).cloned().collect();
         if !errors.is_empty() {
-            return Err(diagnostics::human(&errors, &sources, false));
+            let mut own = SourceMap::default();
+            let mut mine = Vec::new();
+            let mut theirs = Vec::new();
+            for mut d in errors {
+                match (input, d.span) {
+                    (Some((off, len)), Some(sp))
+                        if sp.file == 0 && sp.start >= off && sp.end <= off + len =>
+                    {
+                        if own.files.is_empty() {
+                            own.add("<input>", None, text.get(off..off + len).unwrap_or(""));
+                        }
+                        d.span = Some(thidua::diag::Span::new(0, sp.start - off, sp.end - off));
+                        d.related.clear();
+                        mine.push(d);
+                    }
+                    _ => theirs.push(d),
+                }
+            }
+            let mut out = diagnostics::human(&mine, &own, false);
+            out.push_str(&diagnostics::human(&theirs, &sources, false));
+            return Err(out);
         }
         c.program
             .ok_or_else(|| "the plan declares no campaign".to_string())
     }
 
-    fn load(&mut self, path: &Path) -> Result<(), String> {
+    /// Check the plan with the session's declarations.
+    fn load_check(&self) -> Result<Program, String> {
+        let (text, _) = self.text_with(None);
+        self.check_text(&text)
+    }
+
+    /// Load (or reload) a plan. A reload keeps the session's declarations;
+    /// a failed load leaves the session as it was.
+    fn load(&mut self, path: &Path, keep_extra: bool) -> Result<(), String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let old = (
             self.plan.clone(),
-            std::mem::take(&mut self.base_text),
-            std::mem::take(&mut self.extra),
+            self.base_text.clone(),
+            self.extra.clone(),
+            self.insert_at,
         );
         self.plan = Some(path.to_path_buf());
         self.base_text = check::normalize(&text);
-        match self.check_text(&self.text_with(None)) {
+        self.insert_at = campaign_close(&self.base_text);
+        if !keep_extra {
+            self.extra.clear();
+        }
+        match self.load_check() {
             Ok(p) => {
                 self.prog = Some(p);
                 self.reload_data()
             }
             Err(e) => {
-                (self.plan, self.base_text, self.extra) = old;
+                (self.plan, self.base_text, self.extra, self.insert_at) = old;
                 Err(e)
             }
         }
@@ -129,15 +227,17 @@ impl Session {
     }
 
     fn expr(&mut self, src: &str, type_only: bool) -> Result<String, String> {
-        let probe = format!("let __repl__ = {src}");
-        let prog = self.check_text(&self.text_with(Some(&probe)))?;
+        let head = "let __repl__ = ";
+        let probe = format!("{head}{src}");
+        let (text, start) = self.text_with(Some(&probe));
+        let prog = self.check_input(&text, Some((start + head.len(), src.len())))?;
         let li = prog
             .lets
             .iter()
             .position(|l| l.id == "__repl__")
             .ok_or("internal: probe lost")?;
         let def = &prog.lets[li];
-        let ty = format!("{:?}", def.ty).to_lowercase();
+        let ty = thidua::report::type_name(&prog, &def.ty, &def.display);
         let Some(unit) = self.unit.clone().filter(|_| !type_only) else {
             return Ok(format!(": {ty}"));
         };
@@ -168,12 +268,38 @@ impl Session {
             return Err(format!("no unit `{id}`"));
         }
         let mut out = super::explain::trace_text(prog, &ev, id, None);
+        out.push_str(&self.what_if(id)?);
+        Ok(out)
+    }
+
+    /// The current unit's results with the what-ifs, beside the original.
+    fn what_if(&self, id: &str) -> Result<String, String> {
+        let prog = self.prog.as_ref().ok_or("no plan loaded: `:load FILE`")?;
+        let mut out = String::new();
         if !self.overrides.is_empty() {
+            let ev = eval::evaluate(prog, self.rows_with_overrides(prog)?)
+                .map_err(|_| "the data has errors".to_string())?;
             let base = eval::evaluate(prog, self.rows.clone())
                 .map_err(|_| "the data has errors".to_string())?;
             if let (Some((_, a)), Some((_, b))) = (ev.unit(id), base.unit(id)) {
+                let sets: Vec<String> = self
+                    .overrides
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {v}"))
+                    .collect();
+                let rating = |r: Option<usize>| {
+                    r.and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
+                        .map(|b| b.id.clone())
+                        .unwrap_or_else(|| "—".into())
+                };
                 out.push_str(&format!(
-                    "\nwhat-if: score {} (was {}), rank {} (was {})\n",
+                    "what-if {}: rating {} (was {})\n",
+                    sets.join(", "),
+                    rating(a.rating),
+                    rating(b.rating)
+                ));
+                out.push_str(&format!(
+                    "what-if: score {} (was {}), rank {} (was {})\n",
                     a.score
                         .map(thidua::value::fmt_dec)
                         .unwrap_or_else(|| "—".into()),
@@ -228,17 +354,15 @@ impl Session {
                 if self.prog.is_none() {
                     return Err("load a plan first: `:load FILE`".into());
                 }
-                self.extra.push(line.to_string());
-                match self.check_text(&self.text_with(None)) {
+                let (text, start) = self.text_with(Some(line));
+                return match self.check_input(&text, Some((start, line.len()))) {
                     Ok(p) => {
+                        self.extra.push(line.to_string());
                         self.prog = Some(p);
-                        return Ok(Some("added".into()));
+                        Ok(Some("added".into()))
                     }
-                    Err(e) => {
-                        self.extra.pop();
-                        return Err(e);
-                    }
-                }
+                    Err(e) => Err(e),
+                };
             }
             if self.prog.is_none() {
                 return Err("load a plan first: `:load FILE`".into());
@@ -249,12 +373,12 @@ impl Session {
             ":quit" | ":q" | ":exit" => Err("\u{0}quit".into()),
             ":help" | ":h" => Ok(Some(HELP.into())),
             ":load" => {
-                self.load(Path::new(arg))?;
+                self.load(Path::new(arg), false)?;
                 Ok(Some(format!("loaded `{arg}`")))
             }
             ":reload" => {
                 let p = self.plan.clone().ok_or("no plan loaded")?;
-                self.load(&p)?;
+                self.load(&p, true)?;
                 Ok(Some("reloaded".into()))
             }
             ":data" => {
@@ -321,7 +445,7 @@ impl Session {
                 self.overrides.retain(|(n, _)| *n != name);
                 self.overrides.push((name.clone(), val));
                 let id = self.unit.clone().unwrap_or_default();
-                self.eval_unit(&id).map(Some)
+                self.what_if(&id).map(Some)
             }
             ":unset" => {
                 self.overrides.retain(|(n, _)| n != arg);
@@ -367,7 +491,202 @@ fn balance(s: &str) -> i64 {
     d
 }
 
-pub fn cmd(plan: Option<&Path>, data_paths: &[PathBuf], locale: Option<LocaleArg>) -> i32 {
+/// Tab completion, highlighting and multi-line input for the terminal.
+#[derive(Default)]
+struct ReplHelper {
+    words: Rc<RefCell<Vec<String>>>,
+    color: bool,
+}
+
+const COMMANDS: &[&str] = &[
+    ":load", ":reload", ":data", ":units", ":unit", ":eval", ":explain", ":set", ":unset", ":type",
+    ":rank", ":help", ":quit",
+];
+
+const KEYWORDS: &[&str] = &[
+    "let",
+    "target",
+    "deadline",
+    "checklist",
+    "rating",
+    "award",
+    "adjust",
+    "indicator",
+    "section",
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "then",
+    "else",
+    "true",
+    "false",
+    "by",
+    "before",
+    "when",
+    "otherwise",
+    "all",
+    "any",
+    "at_least",
+    "of",
+    "points",
+    "bonus",
+    "penalty",
+    "per",
+    "above",
+    "below",
+    "limit",
+    "members",
+    "where",
+    "is",
+    "has",
+];
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let pos = pos.min(line.len());
+        let head = &line[..pos];
+        let start = head
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '.' || *c == ':'))
+            .map(|(i, c)| i + c.len_utf8())
+            .unwrap_or(0);
+        let word = &head[start..];
+        let words = self.words.borrow();
+        let pool: Vec<&str> = if word.starts_with(':') && start == 0 {
+            COMMANDS.to_vec()
+        } else {
+            words
+                .iter()
+                .map(String::as_str)
+                .chain(KEYWORDS.iter().copied())
+                .collect()
+        };
+        let mut out: Vec<Pair> = pool
+            .into_iter()
+            .filter(|w| w.starts_with(word) && !word.is_empty())
+            .map(|w| Pair {
+                display: w.to_string(),
+                replacement: w.to_string(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.display.cmp(&b.display));
+        out.dedup_by(|a, b| a.display == b.display);
+        Ok((start, out))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ReplHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if !self.color {
+            return Cow::Borrowed(line);
+        }
+        Cow::Owned(highlight(line))
+    }
+    fn highlight_char(&self, _line: &str, _pos: usize, _forced: bool) -> bool {
+        self.color
+    }
+}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        Ok(if balance(ctx.input()) > 0 {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
+    }
+}
+
+impl Helper for ReplHelper {}
+
+/// Keywords, strings, numbers and comments in colour.
+fn highlight(line: &str) -> String {
+    use owo_colors::OwoColorize;
+    let mut out = String::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '/' && chars.get(i + 1) == Some(&'/') {
+            let rest: String = chars[i..].iter().collect();
+            out.push_str(&rest.dimmed().to_string());
+            break;
+        }
+        if c == '"' {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != '"' {
+                if chars[j] == '\\' {
+                    j += 1;
+                }
+                j += 1;
+            }
+            let end = (j + 1).min(chars.len());
+            let s: String = chars[i..end].iter().collect();
+            out.push_str(&s.green().to_string());
+            i = end;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit() || matches!(chars[j], '.' | '_' | '%' | '/' | '-'))
+            {
+                j += 1;
+            }
+            let s: String = chars[i..j].iter().collect();
+            out.push_str(&s.yellow().to_string());
+            i = j;
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' || c == ':' {
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            let s: String = chars[i..j].iter().collect();
+            if KEYWORDS.contains(&s.as_str()) || s.starts_with(':') {
+                out.push_str(&s.cyan().bold().to_string());
+            } else {
+                out.push_str(&s);
+            }
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn history_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("THIDUA_HISTORY") {
+        return Some(PathBuf::from(p));
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("thidua").join("history.txt"))
+}
+
+pub fn cmd(
+    plan: Option<&Path>,
+    data_paths: &[PathBuf],
+    locale: Option<LocaleArg>,
+    color: bool,
+) -> i32 {
     let mut s = Session {
         plan: None,
         base_text: String::new(),
@@ -378,65 +697,74 @@ pub fn cmd(plan: Option<&Path>, data_paths: &[PathBuf], locale: Option<LocaleArg
         overrides: Vec::new(),
         locale: locale_for(locale, plan),
         prog: None,
+        insert_at: None,
     };
     if let Some(p) = plan {
         if !p.exists() {
             eprintln!("error: `{}` does not exist", p.display());
             return 2;
         }
-        if let Err(e) = s.load(p) {
-            eprintln!("{e}");
+        if let Err(e) = s.load(p, false) {
+            eprintln!("{}", e.trim_end());
         }
+    } else if !data_paths.is_empty() {
+        eprintln!("error: `--data` needs a plan: `thidua repl PLAN --data FILE`");
+        return 2;
     }
+    let words = Rc::new(RefCell::new(s.words()));
     let tty = std::io::stdin().is_terminal();
-    let mut editor = if tty {
-        rustyline::DefaultEditor::new().ok()
+    let mut editor: Option<Editor<ReplHelper, DefaultHistory>> = if tty {
+        Editor::new()
+            .ok()
+            .map(|mut ed: Editor<ReplHelper, DefaultHistory>| {
+                ed.set_helper(Some(ReplHelper {
+                    words: words.clone(),
+                    color,
+                }));
+                ed
+            })
     } else {
         None
     };
-    let history =
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/thidua/history.txt"));
+    let history = history_path();
     if let (Some(ed), Some(h)) = (editor.as_mut(), history.as_ref()) {
         let _ = ed.load_history(h);
+    }
+    if tty {
+        println!("thidua REPL — `:help` for commands, Ctrl-D to quit");
     }
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let mut pending = String::new();
     loop {
-        let prompt = if pending.is_empty() {
-            format!("{}> ", s.unit.clone().unwrap_or_else(|| "thidua".into()))
-        } else {
-            "... ".into()
-        };
-        let line = match editor.as_mut() {
+        let prompt = format!("{}> ", s.unit.clone().unwrap_or_else(|| "thidua".into()));
+        let input = match editor.as_mut() {
             Some(ed) => match ed.readline(&prompt) {
                 Ok(l) => {
                     let _ = ed.add_history_entry(l.as_str());
                     l
                 }
-                Err(rustyline::error::ReadlineError::Interrupted) => {
-                    pending.clear();
-                    continue;
-                }
+                Err(rustyline::error::ReadlineError::Interrupted) => continue,
                 Err(_) => break,
             },
-            None => match lines.next() {
-                Some(Ok(l)) => l,
-                _ => break,
-            },
+            None => {
+                // Piped input: lines join while a brace or parenthesis is open.
+                let Some(Ok(l)) = lines.next() else { break };
+                pending.push_str(&l);
+                pending.push('\n');
+                if balance(&pending) > 0 {
+                    continue;
+                }
+                std::mem::take(&mut pending)
+            }
         };
-        pending.push_str(&line);
-        pending.push('\n');
-        if balance(&pending) > 0 {
-            continue;
-        }
-        let input = std::mem::take(&mut pending);
         match s.handle(&input) {
             Ok(Some(out)) => println!("{out}"),
             Ok(None) => {}
             Err(e) if e == "\u{0}quit" => break,
             Err(e) => eprintln!("{}", e.trim_end()),
         }
+        *words.borrow_mut() = s.words();
         let _ = std::io::stdout().flush();
     }
     if let (Some(ed), Some(h)) = (editor.as_mut(), history.as_ref()) {

@@ -550,3 +550,24 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
     }
     out
 }
+
+/// A type in words: `percent`, `tỷ đồng`, `date`, `levels xep_loai_nhiem_vu`.
+pub fn type_name(prog: &Program, ty: &Type, display: &Display) -> String {
+    match ty {
+        Type::Number => "number".into(),
+        Type::Percent => "percent".into(),
+        Type::Quantity(_) | Type::Duration(_) => {
+            display.text.clone().unwrap_or_else(|| "quantity".into())
+        }
+        Type::Bool => "bool".into(),
+        Type::Date => "date".into(),
+        Type::Text => "text".into(),
+        Type::Level(i) if *i == crate::check::RATING_SET => "rating".into(),
+        Type::Level(i) => format!(
+            "levels {}",
+            prog.levels.get(*i).map(|l| l.id.as_str()).unwrap_or("?")
+        ),
+        Type::Status => "status".into(),
+        Type::Error => "error".into(),
+    }
+}
