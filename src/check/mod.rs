@@ -1979,11 +1979,19 @@ impl<'a> Checker<'a> {
                     data.push((dir.join(&s.value), s.span));
                 }
                 ast::TestPart::Given { unit, fields, span } => {
-                    if !given_units.insert(unit.name.clone()) {
+                    let period = fields
+                        .iter()
+                        .find(|f| f.name.dotted() == "period")
+                        .map(|f| format!("{:?}", f.value))
+                        .unwrap_or_default();
+                    if !given_units.insert((unit.name.clone(), period)) {
                         self.err(
                             codes::DUPLICATE,
                             unit.span,
-                            format!("unit `{}` is given twice in this test", unit.name),
+                            format!(
+                                "unit `{}` is given twice for one period in this test",
+                                unit.name
+                            ),
                         );
                     }
                     let mut row = GivenRow {

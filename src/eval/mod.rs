@@ -203,33 +203,74 @@ pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Di
                 }
             }
         }
-        // A cycle of parent links.
-        for (i, &r) in p.rows.iter().enumerate() {
-            let mut cur = i;
-            let mut steps = 0;
-            while let Some(parent) = rows[p.rows[cur]]
-                .parent
-                .as_ref()
-                .and_then(|x| p.index.get(x))
-            {
-                cur = *parent;
-                steps += 1;
-                if cur == i || steps > p.rows.len() {
+        // Unknown parents, and cycles of parent links (linear: each unit
+        // is walked once).
+        let mut state = vec![0u8; p.rows.len()];
+        for start in 0..p.rows.len() {
+            let r = p.rows[start];
+            if let Some(parent) = &rows[r].parent {
+                if !p.index.contains_key(parent) {
                     let (file, row) = rows[r].origin.clone().unwrap_or_default();
                     errors.push(
                         Diag::error(
                             codes::DATA,
-                            format!("unit `{}` is its own ancestor through `parent`", rows[r].id),
+                            format!(
+                                "the parent `{parent}` of unit `{}` is not a unit of period {}",
+                                rows[r].id, p.year
+                            ),
                         )
                         .located(crate::diag::DataLocation {
                             file,
                             row,
                             column: Some("parent".into()),
                         })
-                        .help("fix the `parent` column so the units form a tree"),
+                        .help(
+                            "add a row for the parent in the same period, or leave `parent` empty",
+                        ),
                     );
-                    break;
                 }
+            }
+            if state[start] != 0 {
+                continue;
+            }
+            let mut path = Vec::new();
+            let mut cur = Some(start);
+            while let Some(c) = cur {
+                match state[c] {
+                    2 => break,
+                    1 => {
+                        let r = p.rows[c];
+                        let (file, row) = rows[r].origin.clone().unwrap_or_default();
+                        errors.push(
+                            Diag::error(
+                                codes::DATA,
+                                format!(
+                                    "unit `{}` is its own ancestor through `parent`",
+                                    rows[r].id
+                                ),
+                            )
+                            .located(crate::diag::DataLocation {
+                                file,
+                                row,
+                                column: Some("parent".into()),
+                            })
+                            .help("fix the `parent` column so the units form a tree"),
+                        );
+                        break;
+                    }
+                    _ => {
+                        state[c] = 1;
+                        path.push(c);
+                        cur = rows[p.rows[c]]
+                            .parent
+                            .as_ref()
+                            .and_then(|x| p.index.get(x))
+                            .copied();
+                    }
+                }
+            }
+            for c in path {
+                state[c] = 2;
             }
         }
     }
