@@ -256,6 +256,25 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
             .unwrap_or_default(),
         row.bloc.as_deref().unwrap_or("no bloc")
     );
+    if only.is_none() && !prog.lets.is_empty() {
+        let _ = writeln!(out, "\nlets");
+        for (l, v) in prog.lets.iter().zip(st.lets.iter()) {
+            if l.id.is_empty() || l.id.starts_with("__") {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "  {} = {}",
+                l.id,
+                value_text(prog, v, &l.display, Some(&l.ty))
+            );
+            let mut parts = Vec::new();
+            parts.extend(thidua::eval::condition_details(prog, ev, unit, &l.expr));
+            for d in parts {
+                let _ = writeln!(out, "      {d}");
+            }
+        }
+    }
     for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
         if only.map(|o| o != c.id).unwrap_or(false) {
             continue;
@@ -343,14 +362,26 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         }
     }
     if let Some(rank) = st.rank {
-        let mut peers: Vec<(&thidua::eval::UnitRow, &thidua::eval::UnitState)> =
-            ev.units().filter(|(r, _)| r.bloc == row.bloc).collect();
+        let within = prog
+            .rank
+            .as_ref()
+            .map(|r| r.within)
+            .unwrap_or(thidua::ir::Field::Bloc);
+        let group = row.field(within).map(str::to_string);
+        let mut peers: Vec<(&thidua::eval::UnitRow, &thidua::eval::UnitState)> = ev
+            .units()
+            .filter(|(r, _)| r.field(within).map(str::to_string) == group)
+            .collect();
         peers.sort_by_key(|(r, s)| (s.rank.unwrap_or(u32::MAX), r.id.clone()));
         let pos = peers.iter().position(|(r, _)| r.id == row.id).unwrap_or(0);
         let _ = writeln!(
             out,
-            "rank {rank} in {}",
-            row.bloc.as_deref().unwrap_or("the units with no bloc")
+            "rank {rank} within {} {}",
+            within.as_str(),
+            group
+                .as_deref()
+                .map(|g| format!("`{g}`"))
+                .unwrap_or_else(|| "(the units with none)".into())
         );
         if pos > 0 {
             let (r, s) = peers[pos - 1];
@@ -388,6 +419,11 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 b.id,
                 b.label.clone().unwrap_or_default()
             );
+            if let Some(c) = &b.cond {
+                for d in thidua::eval::condition_details(prog, ev, unit, c) {
+                    let _ = writeln!(out, "      {d}");
+                }
+            }
         }
     }
     for d in &st.award_trace {
@@ -400,6 +436,11 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 if d.granted { "granted" } else { "not granted" },
                 d.note
             );
+            if let Some(c) = &a.when {
+                for x in thidua::eval::condition_details(prog, ev, unit, c) {
+                    let _ = writeln!(out, "    {x}");
+                }
+            }
         }
     }
     out

@@ -354,6 +354,163 @@ impl<'e> Cx<'e> {
         }
     }
 
+    /// Words for the parts of a condition a reader cannot see in the data:
+    /// the member counts behind an aggregate, the periods a streak counted,
+    /// the period `previous` read.
+    pub fn details(&self, e: &IExpr, i: usize, st: &UnitState, out: &mut Vec<String>) {
+        match e {
+            IExpr::Agg {
+                kind,
+                descendants,
+                cond,
+                expr,
+            } => {
+                let Some(p) = self.ev.periods.get(&self.year) else {
+                    return;
+                };
+                let mut units: Vec<usize> = p.members.get(i).cloned().unwrap_or_default();
+                if *descendants {
+                    let mut k = 0;
+                    while k < units.len() && units.len() <= p.rows.len() {
+                        let u = units[k];
+                        units.extend(p.members.get(u).into_iter().flatten().copied());
+                        k += 1;
+                    }
+                }
+                let empty = UnitState::default();
+                let (mut yes, mut unknown) = (0usize, Vec::new());
+                for &m in &units {
+                    let s = p.states.get(m).unwrap_or(&empty);
+                    match cond.as_deref().map(|c| self.eval(c, m, s)) {
+                        None | Some(Value::Bool(true)) => yes += 1,
+                        Some(Value::Bool(false)) => {}
+                        Some(_) => unknown.push(self.row(m).id.clone()),
+                    }
+                }
+                let who = if *descendants {
+                    "descendants"
+                } else {
+                    "members"
+                };
+                let name = match kind {
+                    AggKind::Count => "count",
+                    AggKind::Share => "share",
+                    AggKind::Sum => "sum",
+                    AggKind::Avg => "avg",
+                    AggKind::Min => "min",
+                    AggKind::Max => "max",
+                };
+                let value = match self.eval(e, i, st) {
+                    Value::Num(n) if *kind == AggKind::Share => format!(
+                        "{}%",
+                        crate::value::fmt_dec(round_half_away(n * Decimal::ONE_HUNDRED, 2))
+                    ),
+                    Value::Num(n) => crate::value::fmt_dec(n),
+                    _ => "missing".into(),
+                };
+                let mut s = if cond.is_some() {
+                    format!(
+                        "{name}({who} where …): {yes} of {} {who} satisfy the condition → {value}",
+                        units.len()
+                    )
+                } else {
+                    format!("{name}({who}): {} {who} → {value}", units.len())
+                };
+                if units.is_empty() {
+                    s.push_str(" (no members)");
+                }
+                if !unknown.is_empty() {
+                    s.push_str(&format!(
+                        "; the condition is missing for {}",
+                        unknown.join(", ")
+                    ));
+                }
+                out.push(s);
+                if let Some(x) = expr {
+                    self.details(x, i, st, out);
+                }
+            }
+            IExpr::Streak(c) => {
+                let id = &self.row(i).id;
+                let mut years = Vec::new();
+                if self.eval(c, i, st) == Value::Bool(true) {
+                    years.push(self.year);
+                    let mut y = self.year - 1;
+                    while let Some(&j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
+                        if self.other(y, j, c) != Value::Bool(true) {
+                            break;
+                        }
+                        years.push(y);
+                        y -= 1;
+                    }
+                }
+                years.reverse();
+                let stop = years.first().copied().unwrap_or(self.year) - 1;
+                let why = match self.ev.periods.get(&stop).and_then(|p| p.index.get(id)) {
+                    _ if years.is_empty() => {
+                        format!("the condition does not hold in {}", self.year)
+                    }
+                    None => format!("{stop} has no row for the unit"),
+                    Some(_) => format!("the condition does not hold in {stop}"),
+                };
+                out.push(format!(
+                    "streak: {} consecutive period(s) {} ({why})",
+                    years.len(),
+                    if years.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "[{}]",
+                            years
+                                .iter()
+                                .map(|y| y.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ));
+                self.details(c, i, st, out);
+            }
+            IExpr::Previous(x) => {
+                let id = &self.row(i).id;
+                match self
+                    .ev
+                    .periods
+                    .range(..self.year)
+                    .rev()
+                    .find(|(_, p)| p.index.contains_key(id))
+                {
+                    Some((y, _)) => out.push(format!("previous(…) reads period {y}")),
+                    None => out.push(
+                        "previous(…) is missing: no earlier period has a row for the unit".into(),
+                    ),
+                }
+                let _ = x;
+            }
+            IExpr::Not(a)
+            | IExpr::Neg(a)
+            | IExpr::Present(a)
+            | IExpr::At(a, _)
+            | IExpr::StatusCmp(_, a, _) => self.details(a, i, st, out),
+            IExpr::And(a, b)
+            | IExpr::Or(a, b)
+            | IExpr::Arith(_, a, b)
+            | IExpr::Cmp(_, a, b)
+            | IExpr::Coalesce(a, b)
+            | IExpr::DateDiff(a, b) => {
+                self.details(a, i, st, out);
+                self.details(b, i, st, out);
+            }
+            IExpr::If(a, b, c) | IExpr::InRange(a, b, c) => {
+                self.details(a, i, st, out);
+                self.details(b, i, st, out);
+                self.details(c, i, st, out);
+            }
+            IExpr::Call(_, args) => args.iter().for_each(|a| self.details(a, i, st, out)),
+            _ => {}
+        }
+    }
+
     fn aggregate(
         &self,
         kind: AggKind,

@@ -1110,3 +1110,25 @@ pub fn eval_after(prog: &Program, ev: &Evaluation, e: &IExpr) -> Value {
     let st = UnitState::default();
     cx.eval(e, usize::MAX, &st)
 }
+
+/// The member counts, streak periods and history reads behind a condition,
+/// for one unit of the campaign's period.
+pub fn condition_details(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(p) = ev.periods.get(&ev.current) else {
+        return out;
+    };
+    let Some(&i) = p.index.get(unit) else {
+        return out;
+    };
+    let cx = expr::Cx {
+        prog,
+        ev,
+        year: ev.current,
+        shift: 0,
+    };
+    if let Some(st) = p.states.get(i) {
+        cx.details(e, i, st, &mut out);
+    }
+    out
+}
