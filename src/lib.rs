@@ -1,3 +1,13 @@
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 //! thidua: a rules language, checker and interpreter for the criteria of
 //! Vietnamese emulation campaigns (phong trào thi đua).
 

@@ -152,7 +152,10 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
                     }
                 }
                 GivenTarget::Period => {
-                    row.period = v.num().and_then(|n| i32::try_from(n.trunc()).ok())
+                    row.period = v
+                        .num()
+                        .and_then(|n| i32::try_from(n.trunc()).ok())
+                        .filter(|y| (1900..=9999).contains(y))
                 }
                 GivenTarget::Awards => {
                     if let Value::Text(t) = v {

@@ -1688,7 +1688,9 @@ impl<'a> Checker<'a> {
             AstStep::Percent(v, _) => (*v, Type::Percent),
             AstStep::Number(v, _) => match &want {
                 // A bare step for a quantity is in the criterion's declared scale.
-                Type::Quantity(_) | Type::Duration(_) => (*v * display.factor, want.clone()),
+                Type::Quantity(_) | Type::Duration(_) => {
+                    (v.checked_mul(display.factor)?, want.clone())
+                }
                 _ => (*v, Type::Number),
             },
             AstStep::Quantity(q) => {
@@ -2045,7 +2047,11 @@ impl<'a> Checker<'a> {
         }
         if name == "period" {
             return match &f.value {
-                ast::GivenValue::Lit(ast::Literal::Number(n, _)) => {
+                ast::GivenValue::Lit(ast::Literal::Number(n, _))
+                    if n.fract().is_zero()
+                        && *n >= Decimal::from(1900)
+                        && *n <= Decimal::from(9999) =>
+                {
                     Some((GivenTarget::Period, Value::Num(*n)))
                 }
                 _ => {

@@ -235,7 +235,7 @@ fn points_text(r: &CritResult) -> String {
             fmt_dec(t.unrounded)
         ));
     }
-    if !t.note.is_empty() {
+    if t.note != thidua::eval::Note::None {
         s.push_str(&format!(" ({})", t.note));
     }
     s
@@ -328,7 +328,11 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         }
         if let Some(m) = r.items_met {
             let _ = writeln!(out, "    items met: {m}");
-            for (id, v) in &r.items {
+            let ids: Vec<&str> = match &c.kind {
+                CritKind::Checklist(cl) => cl.items.iter().map(|i| i.id.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            for (id, v) in ids.iter().zip(r.items.iter()) {
                 let _ = writeln!(
                     out,
                     "      {id}: {}",
@@ -476,7 +480,7 @@ pub fn trace_json(
                 o.insert("inputs".into(), serde_json::Value::Array(inputs));
                 o.insert("lets".into(), serde_json::Value::Array(lets));
                 if let Some(t) = &r.trace {
-                    o.insert("points_trace".into(), serde_json::json!({"base": fmt_dec(t.base), "bonus": fmt_dec(t.bonus), "penalty": fmt_dec(t.penalty), "unrounded": fmt_dec(t.unrounded), "note": t.note}));
+                    o.insert("points_trace".into(), serde_json::json!({"base": fmt_dec(t.base), "bonus": fmt_dec(t.bonus), "penalty": fmt_dec(t.penalty), "unrounded": fmt_dec(t.unrounded), "note": t.note.to_string()}));
                 }
             }
             if let Some(only) = only {

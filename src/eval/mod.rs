@@ -75,14 +75,60 @@ pub struct PointsTrace {
     pub bonus: Decimal,
     pub penalty: Decimal,
     pub unrounded: Decimal,
-    pub note: String,
+    pub note: Note,
+}
+
+/// How the base points came about, in numbers (words are made on demand).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Note {
+    #[default]
+    None,
+    /// N × achievement (clamped).
+    Proportional { n: Decimal, achievement: Decimal },
+    /// N ÷ items × items met.
+    PerItem {
+        n: Decimal,
+        total: usize,
+        met: usize,
+    },
+    /// N − amount × steps (capped).
+    Penalty {
+        n: Decimal,
+        amount: Decimal,
+        steps: Decimal,
+    },
+    /// Relative to the group's leader.
+    Relative,
+    /// Missing data scores 0.
+    Missing,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::value::fmt_dec as d;
+        match self {
+            Note::None => Ok(()),
+            Note::Proportional { n, achievement } => {
+                write!(f, "{} × achievement {}", d(*n), d(*achievement))
+            }
+            Note::PerItem { n, total, met } => {
+                write!(f, "{} ÷ {total} items × {met} items met", d(*n))
+            }
+            Note::Penalty { n, amount, steps } => {
+                write!(f, "{} − {} × {} step(s)", d(*n), d(*amount), d(*steps))
+            }
+            Note::Relative => write!(f, "relative to the group's leader"),
+            Note::Missing => write!(f, "missing data scores 0"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct CritResult {
     pub node: NodeResult,
     pub days_late: Option<i64>,
-    pub items: Vec<(String, Value)>,
+    /// Each checklist item's value, in the checklist's order.
+    pub items: Vec<Value>,
     pub items_met: Option<usize>,
     pub points: Option<Decimal>,
     pub max_points: Option<Decimal>,
@@ -160,11 +206,12 @@ impl Evaluation {
 pub fn max_points(c: &Criterion) -> Option<Decimal> {
     let p = c.points.as_ref()?;
     Some(
-        p.n + p
-            .bonus
-            .as_ref()
-            .and_then(|b| b.max)
-            .unwrap_or(Decimal::ZERO),
+        p.n.saturating_add(
+            p.bonus
+                .as_ref()
+                .and_then(|b| b.max)
+                .unwrap_or(Decimal::ZERO),
+        ),
     )
 }
 
@@ -394,14 +441,20 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         let desc: Vec<bool> = std::iter::once(false)
             .chain(rank.then.iter().map(|(_, asc)| *asc))
             .collect();
-        for members in groups.values() {
-            for &i in members {
-                let better = members
-                    .iter()
-                    .filter(|&&j| compare_keys(&keys[j], &keys[i], &desc) == Ordering::Less)
-                    .count();
-                if let Some(p) = ev.periods.get_mut(&year) {
-                    p.states[i].rank = Some(better as u32 + 1);
+        if let Some(p) = ev.periods.get_mut(&year) {
+            for members in groups.values() {
+                // Competition ranking (1, 2, 2, 4): sort once, then a unit's
+                // rank is one more than the number of units strictly better.
+                let mut sorted = members.clone();
+                sorted.sort_by(|&a, &b| compare_keys(&keys[a], &keys[b], &desc));
+                let mut rank = 1u32;
+                for (pos, &i) in sorted.iter().enumerate() {
+                    if pos > 0
+                        && compare_keys(&keys[sorted[pos - 1]], &keys[i], &desc) != Ordering::Equal
+                    {
+                        rank = pos as u32 + 1;
+                    }
+                    p.states[i].rank = Some(rank);
                 }
             }
         }
@@ -561,7 +614,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                                     format!(
                                         "award `{}`: {} are tied at the limit of {cap} in {group}; the smallest id wins",
                                         award.id,
-                                        tied.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                                        name_list(&tied)
                                     ),
                                 )
                                 .at(award.span)
@@ -701,7 +754,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                     Value::Bool(false) => {}
                     _ => unknown += 1,
                 }
-                out.items.push((item.id.clone(), v));
+                out.items.push(v);
             }
             let status = if yes >= cl.require {
                 Status::Met
@@ -946,12 +999,8 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
                 .achievement
                 .unwrap_or(Decimal::ZERO)
                 .clamp(Decimal::ZERO, Decimal::ONE);
-            t.note = format!(
-                "{} × achievement {}",
-                crate::value::fmt_dec(n),
-                crate::value::fmt_dec(a)
-            );
-            n.checked_mul(a).unwrap_or(Decimal::ZERO)
+            t.note = Note::Proportional { n, achievement: a };
+            n.saturating_mul(a)
         }
         PointsMode::PerItem => {
             let total = match kind {
@@ -959,24 +1008,21 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
                 _ => 1,
             };
             let yes = r.items_met.unwrap_or(0);
-            t.note = format!(
-                "{} ÷ {total} items × {yes} items met",
-                crate::value::fmt_dec(n)
-            );
-            (n * Decimal::from(yes))
+            t.note = Note::PerItem { n, total, met: yes };
+            n.saturating_mul(Decimal::from(yes))
                 .checked_div(Decimal::from(total.max(1)))
                 .unwrap_or(Decimal::ZERO)
         }
         _ => Decimal::ZERO,
     };
     if status == Status::Missing {
-        t.note = "missing data scores 0".into();
+        t.note = Note::Missing;
     }
     if let (Some(b), Status::Exceeded) = (&spec.bonus, status) {
         let reference = r.node.high.as_ref().or(r.node.goal.as_ref());
         if let (Some(Value::Num(a)), Some(Value::Num(g))) = (r.node.actual.as_ref(), reference) {
-            let steps = ((*a - *g).abs() / b.step).floor();
-            let mut bonus = b.amount.checked_mul(steps).unwrap_or(Decimal::ZERO);
+            let steps = steps_between(*a, *g, b.step).floor();
+            let mut bonus = b.amount.saturating_mul(steps);
             if let Some(m) = b.max {
                 bonus = bonus.min(m);
             }
@@ -985,13 +1031,13 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
     }
     if let Some(p) = &spec.penalty {
         let steps = match (status, kind) {
-            (Status::Late, CritKind::Deadline(_)) => {
-                Some((Decimal::from(r.days_late.unwrap_or(0)) / p.step).ceil())
-            }
+            (Status::Late, CritKind::Deadline(_)) => Decimal::from(r.days_late.unwrap_or(0))
+                .checked_div(p.step)
+                .map(|x| x.ceil()),
             (Status::NotMet, CritKind::Target(_)) => {
                 match (r.node.actual.as_ref(), r.node.goal.as_ref()) {
                     (Some(Value::Num(a)), Some(Value::Num(g))) => {
-                        Some(((*g - *a).abs() / p.step).ceil())
+                        Some(steps_between(*g, *a, p.step).ceil())
                     }
                     _ => None,
                 }
@@ -999,22 +1045,29 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
             _ => None,
         };
         if let Some(steps) = steps {
-            let mut d = p.amount.checked_mul(steps).unwrap_or(Decimal::ZERO);
+            let mut d = p.amount.saturating_mul(steps);
             if let Some(m) = p.max {
                 d = d.min(m);
             }
             t.base = n;
             t.penalty = d;
-            t.note = format!(
-                "{} − {} × {} step(s)",
-                crate::value::fmt_dec(n),
-                crate::value::fmt_dec(p.amount),
-                crate::value::fmt_dec(steps)
-            );
+            t.note = Note::Penalty {
+                n,
+                amount: p.amount,
+                steps,
+            };
         }
     }
-    t.unrounded = t.base + t.bonus - t.penalty;
+    t.unrounded = t.base.saturating_add(t.bonus).saturating_sub(t.penalty);
     (t.unrounded, t)
+}
+
+/// |a − b| ÷ step, saturating instead of overflowing on absurd inputs.
+fn steps_between(a: Decimal, b: Decimal, step: Decimal) -> Decimal {
+    a.saturating_sub(b)
+        .abs()
+        .checked_div(step)
+        .unwrap_or(Decimal::MAX)
 }
 
 /// `points N relative`: measured against the best unit of the group.
@@ -1043,18 +1096,23 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
                 let a = r.node.achievement;
                 let base = match (r.status(), a, best) {
                     (Status::Exceeded, Some(a), Some(b)) if a >= b => spec.n,
-                    (Status::Exceeded, Some(a), Some(b)) if b > Decimal::ONE => {
-                        half + half * (a - Decimal::ONE) / (b - Decimal::ONE)
-                    }
+                    (Status::Exceeded, Some(a), Some(b)) if b > Decimal::ONE => half
+                        .saturating_add(
+                            half.saturating_mul(a.saturating_sub(Decimal::ONE))
+                                .checked_div(b.saturating_sub(Decimal::ONE))
+                                .unwrap_or(Decimal::ZERO),
+                        ),
                     (Status::Met, _, _) => half,
-                    (Status::NotMet, Some(a), _) => half * a.clamp(Decimal::ZERO, Decimal::ONE),
+                    (Status::NotMet, Some(a), _) => {
+                        half.saturating_mul(a.clamp(Decimal::ZERO, Decimal::ONE))
+                    }
                     (Status::Exceeded, _, _) => spec.n,
                     _ => Decimal::ZERO,
                 };
                 if let Some(t) = r.trace.as_mut() {
                     t.base = base;
-                    t.note = "relative to the group's leader".into();
-                    t.unrounded = t.base + t.bonus - t.penalty;
+                    t.note = Note::Relative;
+                    t.unrounded = t.base.saturating_add(t.bonus).saturating_sub(t.penalty);
                     r.points = Some(round_half_away(t.unrounded, precision));
                 }
             }
@@ -1071,11 +1129,11 @@ fn score(prog: &Program, st: &UnitState) -> Option<Decimal> {
             continue;
         }
         if let Some(p) = r.points {
-            sum += p;
+            sum = sum.saturating_add(p);
         }
         if !matches!(c.kind, CritKind::Adjust(_)) {
             if let Some(m) = r.max_points {
-                max += m;
+                max = max.saturating_add(m);
             }
         }
     }
@@ -1083,7 +1141,12 @@ fn score(prog: &Program, st: &UnitState) -> Option<Decimal> {
         if max.is_zero() {
             return Some(Decimal::ZERO);
         }
-        sum = round_half_away(sum * norm / max, scoring.precision);
+        sum = round_half_away(
+            sum.saturating_mul(norm)
+                .checked_div(max)
+                .unwrap_or(Decimal::ZERO),
+            scoring.precision,
+        );
     }
     Some(round_half_away(sum, scoring.precision))
 }
@@ -1131,4 +1194,18 @@ pub fn condition_details(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr)
         cx.details(e, i, st, &mut out);
     }
     out
+}
+
+/// At most ten names in backticks, then how many more.
+fn name_list(names: &[&str]) -> String {
+    let mut s = names
+        .iter()
+        .take(10)
+        .map(|t| format!("`{t}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 10 {
+        s.push_str(&format!(" and {} more", names.len() - 10));
+    }
+    s
 }

@@ -211,7 +211,7 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
             .items
             .iter()
             .zip(r.items.iter())
-            .map(|(it, (_, v))| json!({"id": it.id, "label": it.label, "value": match v { Value::Bool(b) => json!(b), _ => J::Null }}))
+            .map(|(it, v)| json!({"id": it.id, "label": it.label, "value": match v { Value::Bool(b) => json!(b), _ => J::Null }}))
             .collect();
         m.insert("items".into(), J::Array(items));
     }
@@ -258,10 +258,10 @@ pub fn section_points(
             continue;
         }
         if let Some(p) = r.points {
-            pts = Some(pts.unwrap_or(Decimal::ZERO) + p);
+            pts = Some(pts.unwrap_or(Decimal::ZERO).saturating_add(p));
         }
         if let Some(m) = r.max_points {
-            max = Some(max.unwrap_or(Decimal::ZERO) + m);
+            max = Some(max.unwrap_or(Decimal::ZERO).saturating_add(m));
         }
     }
     (pts, max)
