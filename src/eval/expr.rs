@@ -372,7 +372,7 @@ impl<'e> Cx<'e> {
                 if *descendants {
                     let mut k = 0;
                     while k < units.len() && units.len() <= p.rows.len() {
-                        let u = units[k];
+                        let Some(&u) = units.get(k) else { break };
                         units.extend(p.members.get(u).into_iter().flatten().copied());
                         k += 1;
                     }
@@ -526,7 +526,7 @@ impl<'e> Cx<'e> {
         if descendants {
             let mut k = 0;
             while k < units.len() && units.len() <= p.rows.len() {
-                let u = units[k];
+                let Some(&u) = units.get(k) else { break };
                 units.extend(p.members.get(u).into_iter().flatten().copied());
                 k += 1;
             }
@@ -611,7 +611,7 @@ impl<'e> Cx<'e> {
         match f {
             Builtin::Min | Builtin::Max => {
                 let mut best = vals.first().cloned().unwrap_or_default();
-                for v in &vals[1..] {
+                for v in vals.iter().skip(1) {
                     let o = cmp_values(v, &best);
                     let better = if f == Builtin::Min {
                         o == Some(Ordering::Less)

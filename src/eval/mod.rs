@@ -186,6 +186,10 @@ pub struct Evaluation {
 
 impl Evaluation {
     /// The units of the campaign's period, in data order.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices range over one period's rows, states and members, which are built together with the same length"
+    )]
     pub fn units(&self) -> impl Iterator<Item = (&UnitRow, &UnitState)> {
         let p = self.periods.get(&self.current);
         p.into_iter().flat_map(move |p| {
@@ -195,6 +199,10 @@ impl Evaluation {
                 .map(move |(&r, s)| (&self.rows[r], s))
         })
     }
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices range over one period's rows, states and members, which are built together with the same length"
+    )]
     pub fn unit(&self, id: &str) -> Option<(&UnitRow, &UnitState)> {
         let p = self.periods.get(&self.current)?;
         let i = *p.index.get(id)?;
@@ -217,6 +225,10 @@ pub fn max_points(c: &Criterion) -> Option<Decimal> {
 
 /// Evaluate the campaign. `rows` may hold several periods; rows without a
 /// period belong to the campaign's year. Parent cycles are data errors.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "indices range over one period's rows, states and members, which are built together with the same length"
+)]
 pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Diag>> {
     let current = prog
         .info
@@ -349,6 +361,10 @@ pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Di
 fn member_order(p: &Period) -> Vec<usize> {
     let mut out = Vec::with_capacity(p.rows.len());
     let mut seen = vec![false; p.rows.len()];
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "indices range over one period's rows, states and members, which are built together with the same length"
+    )]
     fn visit(i: usize, p: &Period, seen: &mut [bool], out: &mut Vec<usize>) {
         let mut stack = vec![(i, 0usize)];
         while let Some((u, k)) = stack.pop() {
@@ -374,6 +390,10 @@ fn member_order(p: &Period) -> Vec<usize> {
     out
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "indices range over one period's rows, states and members, which are built together with the same length"
+)]
 fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     let shift = ev.current - year;
     let Some(period) = ev.periods.get(&year) else {
@@ -660,6 +680,10 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     }
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "indices range over one period's rows, states and members, which are built together with the same length"
+)]
 fn group_by(ev: &Evaluation, year: i32, f: Field) -> BTreeMap<String, Vec<usize>> {
     let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     if let Some(p) = ev.periods.get(&year) {
@@ -1071,6 +1095,10 @@ fn steps_between(a: Decimal, b: Decimal, step: Decimal) -> Decimal {
 }
 
 /// `points N relative`: measured against the best unit of the group.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "indices range over one period's rows, states and members, which are built together with the same length"
+)]
 fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
     let within = prog.rank.as_ref().map(|r| r.within).unwrap_or(Field::Bloc);
     let precision = prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);

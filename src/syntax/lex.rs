@@ -93,6 +93,10 @@ pub fn is_reserved(word: &str) -> bool {
 }
 
 /// Walk the text outside strings and comments, calling `f(offset, byte)`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every byte index is checked against the length in its loop condition"
+)]
 fn walk_code(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
     let b = text.as_bytes();
     let mut i = 0;
@@ -131,6 +135,10 @@ fn walk_code(text: &str, mut f: impl FnMut(usize, u8) -> bool) {
 }
 
 /// Checks that need no grammar: decimal commas, nesting depth, NUL bytes.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "every byte index is checked against the length in its loop condition"
+)]
 pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
     let mut errors = Vec::new();
     if let Some(pos) = text.find('\0') {

@@ -275,7 +275,7 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
         format!("unexpected {found_words}")
     } else {
         let list = match expected.len() {
-            1 => expected[0].to_string(),
+            1 => expected.first().copied().unwrap_or_default().to_string(),
             _ => {
                 let (last, init) = expected
                     .split_last()
