@@ -251,7 +251,7 @@ impl<'r> Reader<'r> {
             }
         };
         let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-        let text: String = text.nfc().collect();
+        let text = nfc(text);
         let first = text
             .lines()
             .find(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -460,7 +460,7 @@ impl<'r> Reader<'r> {
                             continue;
                         }
                     };
-                    let text: String = text.nfc().collect();
+                    let text = nfc(&text).into_owned();
                     let opt = if text.is_empty() {
                         None
                     } else {
@@ -790,12 +790,18 @@ pub fn tone_key(s: &str) -> String {
 
 /// A level by its id, label or alias.
 pub fn match_level(l: &LevelSet, text: &str) -> Option<u32> {
+    // Exact spellings first: the common case costs no normalisation.
+    let exact = l.levels.iter().position(|x| {
+        x.id == text || x.label.as_deref() == Some(text) || x.aliases.iter().any(|a| a == text)
+    });
+    if let Some(i) = exact {
+        return Some(i as u32);
+    }
     let key = tone_key(text);
     l.levels
         .iter()
         .position(|x| {
-            x.id == text
-                || tone_key(&x.id) == key
+            tone_key(&x.id) == key
                 || x.label
                     .as_deref()
                     .map(|lb| tone_key(lb) == key)
@@ -803,4 +809,14 @@ pub fn match_level(l: &LevelSet, text: &str) -> Option<u32> {
                 || x.aliases.iter().any(|a| tone_key(a) == key)
         })
         .map(|i| i as u32)
+}
+
+/// NFC form, borrowing when the text already is (almost always).
+fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfc().collect())
+    }
 }

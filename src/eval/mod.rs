@@ -570,15 +570,16 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                         .collect()
                 })
                 .unwrap_or_default();
+            // Built once per award, not once per group: ids of every unit.
+            let ids: Vec<&str> = ev.periods[&year]
+                .rows
+                .iter()
+                .map(|&r| ev.rows[r].id.as_str())
+                .collect();
             for (gname, members) in &groups {
                 let mut cands: Vec<usize> =
                     members.iter().copied().filter(|&i| eligible[i]).collect();
                 let states = &ev.periods[&year].states;
-                let ids: Vec<&str> = ev.periods[&year]
-                    .rows
-                    .iter()
-                    .map(|&r| ev.rows[r].id.as_str())
-                    .collect();
                 cands.sort_by(|&a, &b| {
                     compare_keys(&states[a].rank_key, &states[b].rank_key, &desc)
                         .then_with(|| ids[a].cmp(ids[b]))
