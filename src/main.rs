@@ -15,3 +15,9 @@ fn main() {
     };
     std::process::exit(code);
 }
+
+/// Evaluation allocates many small results from a worker thread; mimalloc
+/// serves that far better than glibc's per-thread arenas, which grow by
+/// `mprotect` calls.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
