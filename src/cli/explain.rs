@@ -213,11 +213,13 @@ fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult
     }
 }
 
-fn points_text(r: &CritResult) -> String {
+fn points_text(c: &thidua::ir::Criterion, r: &CritResult) -> String {
     let Some(p) = r.points else {
         return "not scored".into();
     };
-    let Some(t) = &r.trace else { return fmt_dec(p) };
+    let Some(t) = &thidua::eval::points_trace(c, r) else {
+        return fmt_dec(p);
+    };
     let mut s = format!("{} points", fmt_dec(p));
     if let Some(m) = r.max_points {
         s.push_str(&format!(" of {}", fmt_dec(m)));
@@ -340,7 +342,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 );
             }
         }
-        let _ = writeln!(out, "    {}", points_text(r));
+        let _ = writeln!(out, "    {}", points_text(c, r));
     }
     if only.is_some() {
         return out;
@@ -479,7 +481,7 @@ pub fn trace_json(
                     .collect();
                 o.insert("inputs".into(), serde_json::Value::Array(inputs));
                 o.insert("lets".into(), serde_json::Value::Array(lets));
-                if let Some(t) = &r.trace {
+                if let Some(t) = &thidua::eval::points_trace(def, r) {
                     o.insert("points_trace".into(), serde_json::json!({"base": fmt_dec(t.base), "bonus": fmt_dec(t.bonus), "penalty": fmt_dec(t.penalty), "unrounded": fmt_dec(t.unrounded), "note": t.note.to_string()}));
                 }
             }

@@ -132,7 +132,8 @@ pub struct CritResult {
     pub items_met: Option<usize>,
     pub points: Option<Decimal>,
     pub max_points: Option<Decimal>,
-    pub trace: Option<PointsTrace>,
+    /// For `points N relative`: the base the group's leader gave.
+    pub relative_base: Option<Decimal>,
 }
 
 impl CritResult {
@@ -734,7 +735,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
         items_met: None,
         points: None,
         max_points: None,
-        trace: None,
+        relative_base: None,
     };
     if !applies(cx, c, i, st) {
         return out;
@@ -824,20 +825,14 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             out.node.status = status;
             let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
             out.points = Some(round_half_away(pts, precision));
-            out.trace = Some(PointsTrace {
-                base: pts,
-                unrounded: pts,
-                ..Default::default()
-            });
             return out;
         }
     }
     if let Some(spec) = &c.points {
         let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
-        let (p, trace) = points(spec, &c.kind, &out);
+        let (p, _) = points(spec, &c.kind, &out);
         out.points = Some(round_half_away(p, precision));
         out.max_points = max_points(c);
-        out.trace = Some(trace);
     }
     out
 }
@@ -1138,12 +1133,10 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
                     (Status::Exceeded, _, _) => spec.n,
                     _ => Decimal::ZERO,
                 };
-                if let Some(t) = r.trace.as_mut() {
-                    t.base = base;
-                    t.note = Note::Relative;
-                    t.unrounded = t.base.saturating_add(t.bonus).saturating_sub(t.penalty);
-                    r.points = Some(round_half_away(t.unrounded, precision));
-                }
+                let (_, t) = points(spec, &c.kind, r);
+                let unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);
+                r.relative_base = Some(base);
+                r.points = Some(round_half_away(unrounded, precision));
             }
         }
     }
@@ -1237,4 +1230,28 @@ fn name_list(names: &[&str]) -> String {
         s.push_str(&format!(" and {} more", names.len() - 10));
     }
     s
+}
+
+/// How a criterion's points were computed, made again from its result
+/// (`explain`): the evaluation itself keeps only the points.
+pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
+    if let CritKind::Adjust(_) = c.kind {
+        let p = r.points?;
+        return Some(PointsTrace {
+            base: p,
+            unrounded: p,
+            ..Default::default()
+        });
+    }
+    let spec = c.points.as_ref()?;
+    if r.status() == Status::NotApplicable {
+        return None;
+    }
+    let (_, mut t) = points(spec, &c.kind, r);
+    if let Some(base) = r.relative_base {
+        t.base = base;
+        t.note = Note::Relative;
+        t.unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);
+    }
+    Some(t)
 }
