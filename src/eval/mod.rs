@@ -405,32 +405,84 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     if let Some(p) = ev.periods.get_mut(&year) {
         p.states = vec![UnitState::default(); n];
     }
-    // Criteria and scores, members first.
-    for &i in &order {
-        let st = {
-            let cx = expr::Cx {
-                prog,
-                ev,
-                year,
-                shift,
-            };
-            let mut st = UnitState {
-                lets: vec![Value::Missing; prog.lets.len()],
-                awards: vec![false; prog.awards.len()],
-                ..Default::default()
-            };
-            for &l in &prog.let_order {
-                let v = cx.eval(&prog.lets[l].expr, i, &st);
-                st.lets[l] = v;
-            }
-            for c in &prog.criteria {
-                let r = criterion(&cx, c, i, &st);
-                st.criteria.push(r);
-            }
-            st
+    // Criteria, members first. Without members or history the units are
+    // independent, so large periods are split across the cores.
+    let unit_state = |cx: &expr::Cx, i: usize| {
+        let mut st = UnitState {
+            lets: vec![Value::Missing; prog.lets.len()],
+            awards: vec![false; prog.awards.len()],
+            criteria: Vec::with_capacity(prog.criteria.len()),
+            ..Default::default()
+        };
+        for &l in &prog.let_order {
+            let v = cx.eval(&prog.lets[l].expr, i, &st);
+            st.lets[l] = v;
+        }
+        for c in &prog.criteria {
+            let r = criterion(cx, c, i, &st);
+            st.criteria.push(r);
+        }
+        st
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .min(8);
+    if !prog.uses_history && threads > 1 && n >= 4096 {
+        let chunk = n.div_ceil(threads);
+        let done: Vec<Vec<UnitState>> = {
+            let ev_ref: &Evaluation = ev;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..n)
+                    .step_by(chunk)
+                    .map(|start| {
+                        let unit_state = &unit_state;
+                        scope.spawn(move || {
+                            let cx = expr::Cx {
+                                prog,
+                                ev: ev_ref,
+                                year,
+                                shift,
+                            };
+                            (start..(start + chunk).min(n))
+                                .map(|i| unit_state(&cx, i))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
         };
         if let Some(p) = ev.periods.get_mut(&year) {
-            p.states[i] = st;
+            p.states = done.into_iter().flatten().collect();
+            if p.states.len() != n {
+                // A worker failed: evaluate in this thread instead.
+                p.states = vec![UnitState::default(); n];
+            }
+        }
+    }
+    let evaluated = ev
+        .periods
+        .get(&year)
+        .map(|p| p.states.iter().any(|s| !s.criteria.is_empty()))
+        .unwrap_or(false);
+    if !evaluated {
+        for &i in &order {
+            let st = {
+                let cx = expr::Cx {
+                    prog,
+                    ev,
+                    year,
+                    shift,
+                };
+                unit_state(&cx, i)
+            };
+            if let Some(p) = ev.periods.get_mut(&year) {
+                p.states[i] = st;
+            }
         }
     }
     relative_points(prog, ev, year);
