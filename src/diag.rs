@@ -45,6 +45,36 @@ pub struct SourceFile {
     pub name: String,
     pub path: Option<PathBuf>,
     pub text: Arc<str>,
+    /// Byte offset of the start of each line, for fast line numbers.
+    pub line_starts: Arc<[usize]>,
+}
+
+impl SourceFile {
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i.max(1),
+        }
+    }
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_of(offset);
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(0)
+            .min(offset);
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (line, col)
+    }
 }
 
 /// Every source text a run has read, addressed by `Span::file`.
@@ -55,10 +85,14 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, name: impl Into<String>, path: Option<PathBuf>, text: &str) -> u32 {
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         self.files.push(SourceFile {
             name: name.into(),
             path,
             text: Arc::from(text),
+            line_starts: Arc::from(line_starts),
         });
         (self.files.len() - 1) as u32
     }
@@ -70,7 +104,7 @@ impl SourceMap {
         let Some(f) = self.get(file) else {
             return (1, 1);
         };
-        line_col(&f.text, offset)
+        f.line_col(offset)
     }
     pub fn snippet(&self, span: Span) -> &str {
         self.get(span.file)

@@ -1,6 +1,6 @@
 //! Diagnostics for people (miette), for programs (JSON) and for GitHub.
 
-use crate::diag::{line_col, Diag, SourceMap, Span};
+use crate::diag::{Diag, SourceMap, Span};
 use miette::{LabeledSpan, SourceSpan};
 use serde_json::json;
 use std::fmt;
@@ -83,7 +83,8 @@ impl miette::Diagnostic for Shown {
 
 /// Cut a source to the lines a report needs, and long lines to a window
 /// around the span: hostile files have megabyte lines.
-fn excerpt(text: &str, span: Span) -> (String, usize, usize, usize) {
+fn excerpt(file: &crate::diag::SourceFile, span: Span) -> (String, usize, usize, usize) {
+    let text: &str = &file.text;
     let start = crate::diag::floor_char_boundary(text, span.start.min(text.len()));
     let end = crate::diag::floor_char_boundary(text, span.end.min(text.len()).max(start));
     let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
@@ -91,7 +92,7 @@ fn excerpt(text: &str, span: Span) -> (String, usize, usize, usize) {
         .find('\n')
         .map(|i| end + i)
         .unwrap_or(text.len());
-    let first_line = line_col(text, start).0;
+    let first_line = file.line_of(start);
     if line_end - line_start <= LINE_WINDOW * 4 && end - start <= LINE_WINDOW * 4 {
         // Keep a couple of lines of context before.
         let mut ctx_start = line_start;
@@ -104,7 +105,7 @@ fn excerpt(text: &str, span: Span) -> (String, usize, usize, usize) {
                 .map(|i| i + 1)
                 .unwrap_or(0);
         }
-        let ctx_first = line_col(text, ctx_start).0;
+        let ctx_first = file.line_of(ctx_start);
         return (
             text[ctx_start..line_end].to_string(),
             start - ctx_start,
@@ -156,7 +157,7 @@ fn shown(d: &Diag, sources: &SourceMap) -> Shown {
             header,
         };
     };
-    let (text, a, b, first_line) = excerpt(&file.text, span);
+    let (text, a, b, first_line) = excerpt(file, span);
     // Related spans in the same excerpt only.
     let name = file.name.clone();
     let mk = |text: String| Excerpt {
