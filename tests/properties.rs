@@ -1,0 +1,198 @@
+//! Properties of the language, tested on generated plans and data:
+//! exact unit conversion, Kleene three-valued logic, deterministic
+//! evaluation, and ranks that depend only on a unit's own group.
+
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use thidua::diag::SourceMap;
+use thidua::eval::{evaluate, UnitRow};
+use thidua::ir::Program;
+use thidua::value::{Status, Value};
+
+fn program(text: &str) -> Program {
+    let mut sources = SourceMap::default();
+    let c = thidua::check::check_str(text, "prop.thidua", None, &mut sources);
+    let errors: Vec<_> = c
+        .diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{text}");
+    c.program.expect("program")
+}
+
+fn row(prog: &Program, id: &str, bloc: &str, cells: &[(&str, &str)]) -> UnitRow {
+    let mut r = UnitRow {
+        id: id.into(),
+        bloc: Some(bloc.into()),
+        values: vec![Value::Missing; prog.indicators.len()],
+        ..Default::default()
+    };
+    for (name, text) in cells {
+        let slot = prog.indicator_slot(name).expect("indicator");
+        r.values[slot] =
+            thidua::data::parse_value(prog, slot, text, thidua::data::Locale::En).expect("cell");
+    }
+    r
+}
+
+const CONVERSION: &str = r#"use std.units
+campaign c "C" {
+  period 2024-01-01 .. 2024-12-31
+  indicator a "A" : tỷ đồng
+  indicator b "B" : triệu đồng
+  indicator k "K" : nghìn đồng
+  target same: a == b
+  target same_k: b == k
+  target sum: a + b >= 2 * a
+}
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `x tỷ đồng == 1000·x triệu đồng == 1 000 000·x nghìn đồng`, exactly.
+    #[test]
+    fn scale_conversions_are_exact(mantissa in -1_000_000_000_000i64..1_000_000_000_000i64, scale in 0u32..6) {
+        let prog = program(CONVERSION);
+        let x = Decimal::new(mantissa, scale);
+        let a = x.to_string();
+        let b = (x * Decimal::from(1000)).to_string();
+        let k = (x * Decimal::from(1_000_000)).to_string();
+        let ev = evaluate(&prog, vec![row(&prog, "u", "B", &[("a", &a), ("b", &b), ("k", &k)])]).expect("evaluates");
+        let (_, st) = ev.unit("u").expect("unit");
+        prop_assert_eq!(st.criteria[0].status(), Status::Met);
+        prop_assert_eq!(st.criteria[1].status(), Status::Met);
+        prop_assert_eq!(st.criteria[2].status(), Status::Met);
+        // And one step off is not equal.
+        let off = (x * Decimal::from(1000) + Decimal::new(1, 6)).to_string();
+        let ev = evaluate(&prog, vec![row(&prog, "u", "B", &[("a", &a), ("b", &off), ("k", &k)])]).expect("evaluates");
+        prop_assert_eq!(ev.unit("u").expect("unit").1.criteria[0].status(), Status::NotMet);
+    }
+}
+
+/// `and`, `or` and `not` over true, false and missing follow Kleene's
+/// tables; a missing condition makes a `missing` status, never `not_met`.
+#[test]
+fn three_valued_logic_truth_tables() {
+    let prog = program(
+        r#"campaign c "C" {
+  period 2024-01-01 .. 2024-12-31
+  indicator p "P" : bool
+  indicator q "Q" : bool
+  target both: p and q
+  target either: p or q
+  target neither: not p
+  target known: present(p) or present(q) or true
+  target fallback: p ?? false
+}
+"#,
+    );
+    let vals: [Option<bool>; 3] = [Some(true), Some(false), None];
+    let status = |v: Option<bool>| match v {
+        Some(true) => Status::Met,
+        Some(false) => Status::NotMet,
+        None => Status::Missing,
+    };
+    for p in vals {
+        for q in vals {
+            let cell = |v: Option<bool>| v.map(|b| b.to_string()).unwrap_or_default();
+            let (pc, qc) = (cell(p), cell(q));
+            let mut cells = Vec::new();
+            if !pc.is_empty() {
+                cells.push(("p", pc.as_str()));
+            }
+            if !qc.is_empty() {
+                cells.push(("q", qc.as_str()));
+            }
+            let ev = evaluate(&prog, vec![row(&prog, "u", "B", &cells)]).expect("evaluates");
+            let st = ev.unit("u").expect("unit").1;
+            let and = match (p, q) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            };
+            let or = match (p, q) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            };
+            assert_eq!(st.criteria[0].status(), status(and), "{p:?} and {q:?}");
+            assert_eq!(st.criteria[1].status(), status(or), "{p:?} or {q:?}");
+            assert_eq!(st.criteria[2].status(), status(p.map(|b| !b)), "not {p:?}");
+            assert_eq!(st.criteria[3].status(), Status::Met);
+            assert_eq!(
+                st.criteria[4].status(),
+                status(Some(p.unwrap_or(false))),
+                "{p:?} ?? false"
+            );
+        }
+    }
+}
+
+const RANKED: &str = r#"campaign c "C" {
+  period 2024-01-01 .. 2024-12-31
+  indicator x "X" : number
+  target t: x >= 50 { points 100 proportional }
+  rank by score within bloc then by x
+  award top "Top" { limit 1 per bloc }
+}
+"#;
+
+fn ranked_rows(prog: &Program, xs: &[(u8, bool)]) -> Vec<UnitRow> {
+    xs.iter()
+        .enumerate()
+        .map(|(i, (x, in_a))| {
+            row(
+                prog,
+                &format!("u{i}"),
+                if *in_a { "A" } else { "B" },
+                &[("x", &x.to_string())],
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Adding a unit to bloc A never changes a rank or an award in bloc B.
+    #[test]
+    fn another_bloc_does_not_change_ranks(xs in proptest::collection::vec((0u8..100, any::<bool>()), 1..30), extra in 0u8..100) {
+        let prog = program(RANKED);
+        let rows = ranked_rows(&prog, &xs);
+        let before = evaluate(&prog, rows.clone()).expect("evaluates");
+        let mut more = rows;
+        more.push(row(&prog, "new", "A", &[("x", &extra.to_string())]));
+        let after = evaluate(&prog, more).expect("evaluates");
+        for (r, st) in before.units().filter(|(r, _)| r.bloc.as_deref() == Some("B")) {
+            let (_, st2) = after.unit(&r.id).expect("unit");
+            prop_assert_eq!(st.rank, st2.rank, "{}", r.id);
+            prop_assert_eq!(&st.awards, &st2.awards, "{}", r.id);
+        }
+    }
+
+    /// The same data gives the same results, byte for byte.
+    #[test]
+    fn evaluation_is_deterministic(xs in proptest::collection::vec((0u8..100, any::<bool>()), 1..40)) {
+        let prog = program(RANKED);
+        let rows = ranked_rows(&prog, &xs);
+        let a = evaluate(&prog, rows.clone()).expect("evaluates");
+        let b = evaluate(&prog, rows).expect("evaluates");
+        let ja = thidua::report::eval_json(&prog, &a, &[], serde_json::json!([]));
+        let jb = thidua::report::eval_json(&prog, &b, &[], serde_json::json!([]));
+        prop_assert_eq!(ja, jb);
+        // Ranks are competition ranks by (score, x): one more than the
+        // number of units of the bloc strictly better.
+        let x_of = |r: &UnitRow| r.values.first().and_then(|v| v.num());
+        for (r, st) in a.units() {
+            let key = (st.score, x_of(r));
+            let better = a
+                .units()
+                .filter(|(o, s)| o.bloc == r.bloc && (s.score, x_of(o)) > key)
+                .count();
+            prop_assert_eq!(st.rank, Some(better as u32 + 1), "{}", r.id);
+        }
+    }
+}
