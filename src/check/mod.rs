@@ -95,6 +95,9 @@ pub fn duration_unit(word: &str) -> Option<(DurKind, Decimal)> {
 
 pub const RATING_SET: usize = usize::MAX;
 
+/// Longest chain of lets that read each other.
+pub const LIMIT_LET_DEPTH: usize = 512;
+
 #[derive(Clone)]
 enum LetState {
     Unchecked,
@@ -133,6 +136,7 @@ pub(crate) struct Checker<'a> {
     pub rating_branches: Vec<String>,
     period: Option<(NaiveDate, NaiveDate)>,
     pub uses_history: bool,
+    let_depth: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -164,6 +168,7 @@ impl<'a> Checker<'a> {
             rating_branches: Vec::new(),
             period: None,
             uses_history: false,
+            let_depth: 0,
         }
     }
 
@@ -789,7 +794,24 @@ impl<'a> Checker<'a> {
         let decl: &'a ast::LetDecl = decl;
         self.let_state[idx] = LetState::InProgress;
         let scope = expr::Scope::unit();
-        let (e, ty, display) = self.expr(&decl.expr, &scope, None);
+        // Lets are checked depth-first through the lets they read; a chain
+        // deeper than the limit is a diagnostic, not a stack overflow.
+        self.let_depth += 1;
+        let (e, ty, display) = if self.let_depth > LIMIT_LET_DEPTH {
+            self.err(
+                codes::LIMIT,
+                decl.name.span,
+                format!(
+                    "`{}` is reached through more than {LIMIT_LET_DEPTH} lets that read each other",
+                    decl.name.name
+                ),
+            )
+            .help = Some("shorten the chain of lets".into());
+            (IExpr::Const(Value::Missing), Type::Error, Display::plain())
+        } else {
+            self.expr(&decl.expr, &scope, None)
+        };
+        self.let_depth -= 1;
         self.let_slots[idx] = Some(Let {
             id: decl.name.name.clone(),
             expr: e,

@@ -388,12 +388,17 @@ impl<'r> Reader<'r> {
             }
         };
         let mut headers: Vec<String> = Vec::new();
-        for u in &units {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        'fields: for u in &units {
             if let serde_json::Value::Object(o) = u {
                 for k in o.keys() {
-                    let k: String = k.nfc().collect();
-                    if !headers.contains(&k) {
+                    let k: String = nfc(k).into_owned();
+                    if !index.contains_key(&k) {
+                        index.insert(k.clone(), headers.len());
                         headers.push(k);
+                        if headers.len() > LIMIT_COLUMNS {
+                            break 'fields;
+                        }
                     }
                 }
             }
@@ -419,8 +424,8 @@ impl<'r> Reader<'r> {
             };
             let mut cells = Vec::new();
             for (k, v) in o {
-                let k: String = k.nfc().collect();
-                let Some(i) = headers.iter().position(|h| *h == k) else {
+                let k: String = nfc(k).into_owned();
+                let Some(&i) = index.get(&k) else {
                     continue;
                 };
                 let cell = match v {

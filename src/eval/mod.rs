@@ -655,10 +655,10 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                                 })
                                 .count(),
                         };
-                        (*p * Decimal::from(base))
+                        p.saturating_mul(Decimal::from(base))
                             .floor()
                             .try_into()
-                            .unwrap_or(0usize)
+                            .unwrap_or(usize::MAX)
                     }
                 };
                 if cands.len() > cap {

@@ -152,11 +152,40 @@ pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut depth_reported = false;
+    // Unbracketed nesting counts too: `if … then if … then …` and runs of
+    // `not` nest as deeply as parentheses do.
+    let mut word_start: Option<usize> = None;
+    let mut if_depth = 0usize;
+    let mut not_run = 0usize;
     walk_code(text, |i, c| {
+        let in_word = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        if in_word {
+            if word_start.is_none() {
+                word_start = Some(i);
+            }
+        } else if let Some(ws) = word_start.take() {
+            match text.get(ws..i) {
+                Some("if") => if_depth += 1,
+                Some("else") => if_depth = if_depth.saturating_sub(1),
+                Some("not") => not_run += 1,
+                _ => not_run = 0,
+            }
+            if depth + if_depth + not_run > LIMIT_DEPTH && !depth_reported {
+                depth_reported = true;
+                errors.push(
+                    Diag::error(
+                        codes::LIMIT,
+                        format!("nesting deeper than {LIMIT_DEPTH} levels"),
+                    )
+                    .at(Span::new(file, ws, i))
+                    .help("split the expression into `let`s"),
+                );
+            }
+        }
         match c {
             b'(' | b'{' | b'[' => {
                 depth += 1;
-                if depth > LIMIT_DEPTH && !depth_reported {
+                if depth + if_depth + not_run > LIMIT_DEPTH && !depth_reported {
                     depth_reported = true;
                     errors.push(
                         Diag::error(

@@ -1549,6 +1549,9 @@ impl<'a> Builder<'a> {
                 e
             }
             Rule::postfix => {
+                if inner.len() > LIMIT_DEPTH {
+                    return self.too_long(span);
+                }
                 let mut it = inner.into_iter();
                 let Some(first) = it.next() else {
                     return self.bad(span);

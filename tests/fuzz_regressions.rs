@@ -1,0 +1,141 @@
+//! Inputs the fuzzers found, kept as regression tests: each must end in a
+//! diagnostic and exit code 1, never a crash (101) or an abort (134).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn thidua(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_thidua"))
+        .args(args)
+        .arg("--color")
+        .arg("never")
+        .current_dir(dir)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+const HEAD: &str = "campaign c {\n  indicator x : number\n";
+
+#[test]
+fn kept_regressions_end_in_diagnostics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut n = 0;
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "bin")
+            || !p
+                .file_name()
+                .is_some_and(|f| f.to_string_lossy().starts_with("check"))
+        {
+            continue;
+        }
+        n += 1;
+        let path = p.display().to_string();
+        for cmd in ["check", "test"] {
+            let (code, out) = thidua(&[cmd, &path], &dir);
+            assert!(
+                code == 0 || code == 1,
+                "{cmd} {path}: exit {code}\n{}",
+                out.chars().take(400).collect::<String>()
+            );
+        }
+    }
+    assert!(n >= 1, "no regressions found in {}", dir.display());
+}
+
+#[test]
+fn deep_unbracketed_nesting_is_a_limit() {
+    let d = tempfile::tempdir().expect("dir");
+    let n = 5_000;
+    let ifs = format!(
+        "{HEAD}  target t: {}x > 1{}\n}}\n",
+        "if x > 1 then ".repeat(n),
+        " else x > 1".repeat(n)
+    );
+    let nots = format!("{HEAD}  target t: {}x > 1\n}}\n", "not ".repeat(100_000));
+    let ats = format!("{HEAD}  target t: x{} > 1\n}}\n", "@2022".repeat(10_000));
+    for (name, text) in [
+        ("ifs.thidua", ifs),
+        ("nots.thidua", nots),
+        ("ats.thidua", ats),
+    ] {
+        write(d.path(), name, &text);
+        let (code, out) = thidua(&["check", name], d.path());
+        assert_eq!(
+            code,
+            1,
+            "{name}: {}",
+            out.chars().take(300).collect::<String>()
+        );
+        assert!(
+            out.contains("thidua::limit"),
+            "{name}: {}",
+            out.chars().take(300).collect::<String>()
+        );
+    }
+}
+
+#[test]
+fn a_long_chain_of_lets_is_a_limit() {
+    let d = tempfile::tempdir().expect("dir");
+    let mut text = String::from(HEAD);
+    for i in 0..20_000 {
+        text.push_str(&format!("  let a{i} = a{}\n", i + 1));
+    }
+    text.push_str("  let a20000 = x\n  target t: a0 > 1\n}\n");
+    write(d.path(), "lets.thidua", &text);
+    let (code, out) = thidua(&["check", "lets.thidua"], d.path());
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("thidua::limit"),
+        "{}",
+        out.chars().take(300).collect::<String>()
+    );
+}
+
+#[test]
+fn huge_percent_quota_does_not_overflow() {
+    let d = tempfile::tempdir().expect("dir");
+    let text = "campaign c {\n  indicator x : number\n  target t: x >= 1\n  award a { when true\n    limit 79228162514264337593543950335% per bloc }\n  test \"t\" {\n    given u0 { x = 1 }\n    given u1 { x = 1 }\n    expect u0 has a\n  }\n}\n";
+    write(d.path(), "quota.thidua", text);
+    let (code, out) = thidua(&["test", "quota.thidua"], d.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn wide_json_data_is_read_in_linear_time() {
+    let d = tempfile::tempdir().expect("dir");
+    write(
+        d.path(),
+        "p.thidua",
+        "campaign c {\n  indicator x : number\n  target t: x >= 1\n}\n",
+    );
+    let mut obj = serde_json::Map::new();
+    obj.insert("id".into(), serde_json::json!("u"));
+    for i in 0..100_000 {
+        obj.insert(format!("f{i}"), serde_json::json!(1));
+    }
+    let data = serde_json::Value::Array(vec![serde_json::Value::Object(obj)]);
+    write(d.path(), "d.json", &data.to_string());
+    let (code, out) = thidua(&["eval", "p.thidua", "--data", "d.json"], d.path());
+    assert_eq!(code, 1, "{}", out.chars().take(300).collect::<String>());
+    assert!(out.contains("thidua::data"));
+}
