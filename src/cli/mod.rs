@@ -341,10 +341,28 @@ fn cmd_check(
         Err(e) => return usage(&e),
     };
     let mut sources = SourceMap::default();
-    let mut all = Vec::new();
+    let mut all: Vec<Diag> = Vec::new();
+    // A file imported by several checked files is reported once.
+    let mut seen = std::collections::HashSet::new();
     for f in &files {
         match check::check_file(f, &mut sources) {
-            Ok(c) => all.extend(c.diags),
+            Ok(c) => {
+                for d in c.diags {
+                    let key = match d.span {
+                        Some(s) => {
+                            let file = sources
+                                .get(s.file)
+                                .and_then(|x| x.path.clone())
+                                .map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+                            (d.code, d.message.clone(), file, s.start, s.end)
+                        }
+                        None => (d.code, d.message.clone(), None, 0, 0),
+                    };
+                    if seen.insert(key) {
+                        all.push(d);
+                    }
+                }
+            }
             Err(check::Unreadable(msg)) => return usage(&msg),
         }
     }
