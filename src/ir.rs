@@ -199,6 +199,10 @@ pub struct RatingBranch {
     pub id: String,
     pub label: Option<String>,
     pub cond: Option<IExpr>,
+    /// The condition as written.
+    pub cond_text: Option<String>,
+    /// The condition's `and`-parts, as written and checked.
+    pub parts: Vec<(String, IExpr)>,
     pub span: Span,
 }
 
@@ -220,6 +224,10 @@ pub struct AwardSpec {
     pub id: String,
     pub label: Option<String>,
     pub when: Option<IExpr>,
+    /// The condition as written.
+    pub when_text: Option<String>,
+    /// The condition's `and`-parts, as written and checked.
+    pub parts: Vec<(String, IExpr)>,
     pub limit: Option<(LimitSpec, Field)>,
     pub span: Span,
     pub doc: Option<String>,

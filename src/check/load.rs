@@ -19,6 +19,8 @@ pub struct Loaded {
     /// Where the file lives on disk (`None` for stdlib modules).
     pub path: Option<PathBuf>,
     pub is_std: bool,
+    /// The file's text, for quoting conditions in explanations.
+    pub text: std::sync::Arc<str>,
 }
 
 /// Normalise text as every stage expects it: NFC.
@@ -161,6 +163,7 @@ impl<'s> Loader<'s> {
                     ast,
                     path,
                     is_std,
+                    text: std::sync::Arc::from(text.as_str()),
                 });
                 Some(self.files.len() - 1)
             }

@@ -1211,10 +1211,13 @@ impl<'a> Checker<'a> {
                         }
                         Some(e) => Some(self.cond(e, &post)),
                     };
+                    let parts = self.parts_of(b.cond.as_ref(), cond.as_ref());
                     branches.push(RatingBranch {
+                        parts,
                         id: b.name.name.clone(),
                         label: b.label.as_ref().map(|s| s.value.clone()),
                         cond,
+                        cond_text: b.cond.as_ref().and_then(|e| self.source_text(e.span)),
                         span: b.name.span,
                     });
                 }
@@ -1345,6 +1348,41 @@ impl<'a> Checker<'a> {
                 false,
             );
         }
+    }
+
+    /// The `and`-parts of a checked condition beside their source text:
+    /// the syntax tree and the checked expression have the same `and`s.
+    fn parts(&self, e: &ast::Expr, ie: &IExpr, out: &mut Vec<(String, IExpr)>) {
+        match (&e.kind, ie) {
+            (ast::ExprKind::And(l, r), IExpr::And(il, ir)) => {
+                self.parts(l, il, out);
+                self.parts(r, ir, out);
+            }
+            _ => out.push((self.source_text(e.span).unwrap_or_default(), ie.clone())),
+        }
+    }
+
+    fn parts_of(&self, e: Option<&ast::Expr>, ie: Option<&IExpr>) -> Vec<(String, IExpr)> {
+        let mut out = Vec::new();
+        if let (Some(e), Some(ie)) = (e, ie) {
+            self.parts(e, ie, &mut out);
+        }
+        if out.len() < 2 {
+            out.clear();
+        }
+        out
+    }
+
+    /// The source text of a span, on one line and at most 200 characters.
+    fn source_text(&self, span: Span) -> Option<String> {
+        let f = self.files.iter().find(|f| f.file == span.file)?;
+        let t = f.text.get(span.start..span.end)?;
+        let one: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        Some(if one.chars().count() > 200 {
+            format!("{}…", one.chars().take(200).collect::<String>())
+        } else {
+            one
+        })
     }
 
     fn orderable(&mut self, t: &Type, span: Span) {
@@ -2026,10 +2064,13 @@ impl<'a> Checker<'a> {
                 Some((amount, per))
             }
         };
+        let parts = self.parts_of(decl.when.as_ref(), when.as_ref());
         Some(AwardSpec {
+            parts,
             id: a.name.name.clone(),
             label: decl.label.as_ref().map(|s| s.value.clone()),
             when,
+            when_text: decl.when.as_ref().and_then(|e| self.source_text(e.span)),
             limit,
             span: a.name.span,
             doc: decl.doc.0.clone().or(a.doc.0.clone()),

@@ -425,6 +425,13 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 b.id,
                 b.label.clone().unwrap_or_default()
             );
+            if let Some(t) = &b.cond_text {
+                let _ = writeln!(out, "      when {t}");
+            }
+            for (text, e) in &b.parts {
+                let v = thidua::eval::condition_value(prog, ev, unit, e);
+                let _ = writeln!(out, "        {} {text}", verdict_word(&v));
+            }
             if let Some(c) = &b.cond {
                 for d in thidua::eval::condition_details(prog, ev, unit, c) {
                     let _ = writeln!(out, "      {d}");
@@ -442,6 +449,13 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 if d.granted { "granted" } else { "not granted" },
                 d.note
             );
+            if let Some(t) = &a.when_text {
+                let _ = writeln!(out, "    when {t}");
+            }
+            for (text, e) in &a.parts {
+                let v = thidua::eval::condition_value(prog, ev, unit, e);
+                let _ = writeln!(out, "      {} {text}", verdict_word(&v));
+            }
             if let Some(c) = &a.when {
                 for x in thidua::eval::condition_details(prog, ev, unit, c) {
                     let _ = writeln!(out, "    {x}");
@@ -492,7 +506,7 @@ pub fn trace_json(
         let rating_trace: Vec<serde_json::Value> = st
             .rating_trace
             .iter()
-            .filter_map(|(bi, val)| prog.rating.as_ref().and_then(|r| r.branches.get(*bi)).map(|b| serde_json::json!({"branch": b.id, "condition": match val { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }})))
+            .filter_map(|(bi, val)| prog.rating.as_ref().and_then(|r| r.branches.get(*bi)).map(|b| serde_json::json!({"branch": b.id, "when": b.cond_text, "condition": match val { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }, "parts": parts_json(prog, ev, unit, &b.parts)})))
             .collect();
         obj.insert(
             "rating_trace".into(),
@@ -501,9 +515,38 @@ pub fn trace_json(
         let awards: Vec<serde_json::Value> = st
             .award_trace
             .iter()
-            .filter_map(|d| prog.awards.get(d.award).map(|a| serde_json::json!({"award": a.id, "condition": match &d.condition { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }, "granted": d.granted, "note": d.note})))
+            .filter_map(|d| prog.awards.get(d.award).map(|a| serde_json::json!({"award": a.id, "when": a.when_text, "condition": match &d.condition { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }, "parts": parts_json(prog, ev, unit, &a.parts), "granted": d.granted, "note": d.note})))
             .collect();
         obj.insert("award_trace".into(), serde_json::Value::Array(awards));
     }
     v
+}
+
+/// A mark for one part of a condition: holds, fails, or missing.
+fn verdict_word(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(true) => "✓ holds: ",
+        Value::Bool(false) => "✗ fails: ",
+        _ => "? missing:",
+    }
+}
+
+fn parts_json(
+    prog: &Program,
+    ev: &Evaluation,
+    unit: &str,
+    parts: &[(String, IExpr)],
+) -> serde_json::Value {
+    serde_json::Value::Array(
+        parts
+            .iter()
+            .map(|(text, e)| {
+                let v = match thidua::eval::condition_value(prog, ev, unit, e) {
+                    Value::Bool(b) => serde_json::json!(b),
+                    _ => serde_json::Value::Null,
+                };
+                serde_json::json!({"text": text, "value": v})
+            })
+            .collect(),
+    )
 }

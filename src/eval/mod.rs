@@ -1307,3 +1307,24 @@ pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
     }
     Some(t)
 }
+
+/// The value of a condition for one unit of the campaign's period, after
+/// the evaluation (`explain`).
+pub fn condition_value(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -> Value {
+    let Some(p) = ev.periods.get(&ev.current) else {
+        return Value::Missing;
+    };
+    let Some(&i) = p.index.get(unit) else {
+        return Value::Missing;
+    };
+    let cx = expr::Cx {
+        prog,
+        ev,
+        year: ev.current,
+        shift: 0,
+    };
+    match p.states.get(i) {
+        Some(st) => cx.eval(e, i, st),
+        None => Value::Missing,
+    }
+}
