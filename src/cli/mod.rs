@@ -449,11 +449,16 @@ fn cmd_eval(
         }
     }
     let locale = locale_for(locale, Some(plan));
+    let progress =
+        Progress::start(std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    progress.phase("reading the data");
     let ds = match data::read_files(&prog, data_paths, locale, skip) {
         Ok(ds) => ds,
         Err(data::Unreadable(msg)) => return usage(&msg),
     };
+    progress.phase(&format!("evaluating {} rows", ds.rows.len()));
     if !ds.errors.is_empty() {
+        progress.finish();
         print_diags(&ds.errors, &sources, ecolor);
         eprintln!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
         return 1;
@@ -465,15 +470,16 @@ fn cmd_eval(
     let ev = match thidua::eval::evaluate(&prog, ds.rows) {
         Ok(ev) => ev,
         Err(es) => {
+            progress.finish();
             print_diags(&es, &sources, ecolor);
             return 1;
         }
     };
-    warnings.extend(ev.warnings.iter().cloned());
-    print_diags(&warnings, &sources, ecolor);
+    progress.phase("writing the results");
     let bytes = match format {
         EvalFormat::Json => {
-            let w = diagnostics::json(&warnings, &sources);
+            let all: Vec<Diag> = warnings.iter().chain(ev.warnings.iter()).cloned().collect();
+            let w = diagnostics::json(&all, &sources);
             let mut s =
                 serde_json::to_string_pretty(&report::eval_json(&prog, &ev, &ds.skipped, w))
                     .unwrap_or_default();
@@ -487,6 +493,9 @@ fn cmd_eval(
         EvalFormat::Md => report::eval_md(&prog, &ev).into_bytes(),
         EvalFormat::Table => report::eval_table(&prog, &ev, color && out.is_none()).into_bytes(),
     };
+    progress.finish();
+    warnings.extend(ev.warnings.iter().cloned());
+    print_diags(&warnings, &sources, ecolor);
     if let Err(e) = write_out(out, &bytes) {
         return usage(&e);
     }
@@ -796,6 +805,44 @@ fn keep_permissions(target: &Path, tmp: &Path) {
     {
         if let Ok(m) = std::fs::metadata(target) {
             let _ = std::fs::set_permissions(tmp, m.permissions());
+        }
+    }
+}
+
+/// A spinner on stderr for evaluations that take longer than a second on a
+/// terminal; silent otherwise (pipes, CI).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn start(terminal: bool) -> Progress {
+        if !terminal {
+            return Progress { bar: None };
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            bar.set_style(style);
+        }
+        let shown = bar.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if !shown.is_finished() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+        });
+        Progress { bar: Some(bar) }
+    }
+    fn phase(&self, what: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(what.to_string());
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
         }
     }
 }
