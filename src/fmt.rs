@@ -5,6 +5,13 @@
 //! one newline. Comments, doc comments, keyword spellings and literal forms
 //! stay exactly as written.
 
+/// The whitespace the grammar accepts between tokens on a line; the
+/// formatter changes nothing else, so a file that does not parse never
+/// starts parsing.
+fn is_layout(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\u{FEFF}' | '\u{A0}')
+}
+
 /// Format a whole file.
 pub fn format_source(text: &str) -> String {
     let text = text.replace("\r\n", "\n");
@@ -14,7 +21,7 @@ pub fn format_source(text: &str) -> String {
     let mut blank_run = 0;
     let mut continues = false;
     for raw in text.lines() {
-        let line = raw.trim_end();
+        let line = raw.trim_end_matches(is_layout);
         if in_block_comment {
             // Inside `/* … */` the text is the drafter's: keep it.
             out.push_str(line);
@@ -23,7 +30,7 @@ pub fn format_source(text: &str) -> String {
             in_block_comment = still.1;
             continue;
         }
-        let body = line.trim_start();
+        let body = line.trim_start_matches(is_layout);
         if body.is_empty() {
             blank_run += 1;
             if blank_run == 1 && !out.is_empty() {
@@ -51,7 +58,7 @@ pub fn format_source(text: &str) -> String {
     while out.ends_with("\n\n") {
         out.pop();
     }
-    if out.trim().is_empty() {
+    if out.trim_matches(|c| is_layout(c) || c == '\n').is_empty() {
         return String::new();
     }
     align_indicators(&out)
@@ -63,7 +70,7 @@ pub fn format_source(text: &str) -> String {
     reason = "every index is within the line it was found in"
 )]
 fn type_colon(line: &str) -> Option<usize> {
-    let body = line.trim_start();
+    let body = line.trim_start_matches(is_layout);
     if !body.starts_with("indicator ") {
         return None;
     }
@@ -94,7 +101,7 @@ fn align_indicators(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < lines.len() {
-        let indent = |l: &str| l.len() - l.trim_start().len();
+        let indent = |l: &str| l.len() - l.trim_start_matches(is_layout).len();
         if type_colon(lines[i]).is_none() {
             out.push_str(lines[i]);
             i += 1;
@@ -111,7 +118,12 @@ fn align_indicators(text: &str) -> String {
             .iter()
             .map(|l| {
                 let c = type_colon(l).unwrap_or(0);
-                (l[..c].trim_end().to_string(), l[c + 1..].trim().to_string())
+                (
+                    l[..c].trim_end_matches(is_layout).to_string(),
+                    l[c + 1..]
+                        .trim_matches(|ch| is_layout(ch) || ch == '\n')
+                        .to_string(),
+                )
             })
             .collect();
         let width = heads
@@ -135,7 +147,7 @@ fn align_indicators(text: &str) -> String {
 /// A line whose code ends with an operator, `,`, `=` or `:` continues on
 /// the next line (inside a group, a `,` separates children instead).
 fn ends_open(code: &str) -> bool {
-    let t = code.trim_end();
+    let t = code.trim_end_matches(is_layout);
     const ENDS: &[&str] = &["=", ":", "+", "-", "*", "/", "<", ">", "??", ".."];
     const WORDS: &[&str] = &["and", "or", "not", "when"];
     if ENDS.iter().any(|e| t.ends_with(e))
@@ -267,6 +279,13 @@ mod tests {
             "campaign x {\n  target t1: a >= 1 {\n    points 10\n  }\n\n  // note\n}\n"
         );
         assert_eq!(format_source(&once), once);
+    }
+
+    #[test]
+    fn other_unicode_spaces_are_kept() {
+        // A vertical tab is not whitespace to the grammar: it must stay.
+        assert_eq!(format_source("\u{b}"), "\u{b}\n");
+        assert_eq!(format_source("a\u{2028}\n"), "a\u{2028}\n");
     }
 
     #[test]

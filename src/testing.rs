@@ -96,6 +96,9 @@ impl Outcome {
     }
 }
 
+/// Largest data file a test may read.
+pub const LIMIT_TEST_DATA_BYTES: u64 = 64 * 1024 * 1024;
+
 pub fn run(prog: &Program, locale: Locale) -> Vec<Outcome> {
     prog.tests
         .iter()
@@ -114,6 +117,33 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
     };
     let mut rows: Vec<UnitRow> = Vec::new();
     for (path, span) in &t.data {
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => {
+                out.errors.push(
+                    Diag::error(
+                        codes::DATA,
+                        format!("`{}` is not a regular file", path.display()),
+                    )
+                    .at(*span),
+                );
+                continue;
+            }
+            Ok(m) if m.len() > LIMIT_TEST_DATA_BYTES => {
+                out.errors.push(
+                    Diag::error(
+                        codes::LIMIT,
+                        format!(
+                            "`{}` is larger than {} MiB",
+                            path.display(),
+                            LIMIT_TEST_DATA_BYTES >> 20
+                        ),
+                    )
+                    .at(*span),
+                );
+                continue;
+            }
+            _ => {}
+        }
         match data::read_files(prog, std::slice::from_ref(path), locale, false) {
             Ok(ds) => {
                 for mut e in ds.errors {

@@ -139,3 +139,42 @@ fn wide_json_data_is_read_in_linear_time() {
     assert_eq!(code, 1, "{}", out.chars().take(300).collect::<String>());
     assert!(out.contains("thidua::data"));
 }
+
+#[test]
+fn test_data_paths_stay_inside_the_project_root() {
+    let d = tempfile::tempdir().expect("dir");
+    let proj = d.path().join("proj");
+    std::fs::create_dir_all(proj.join("sub")).expect("dirs");
+    std::fs::write(proj.join("thidua.toml"), "").expect("toml");
+    std::fs::write(
+        d.path().join("outside.csv"),
+        "id,x\nleak1,TOPSECRET-VALUE\n",
+    )
+    .expect("outside");
+    write(
+        &proj.join("sub"),
+        "t.thidua",
+        "campaign c {\n  indicator x : number\n  target t: x >= 1\n  test \"escape\" {\n    data \"../../outside.csv\"\n    expect leak1.t is met\n  }\n  test \"abs\" {\n    data \"/etc/passwd\"\n    expect a.t is met\n  }\n}\n",
+    );
+    let (code, out) = thidua(&["test", "sub/t.thidua"], &proj);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("thidua::import"), "{out}");
+    assert!(
+        !out.contains("TOPSECRET"),
+        "the outside file must not be read: {out}"
+    );
+    assert!(out.contains("outside the project root"), "{out}");
+    assert!(out.contains("absolute path"), "{out}");
+}
+
+#[test]
+fn fmt_keeps_characters_the_grammar_rejects() {
+    let d = tempfile::tempdir().expect("dir");
+    write(d.path(), "vt.thidua", "\u{b}");
+    let (code, _) = thidua(&["fmt", "vt.thidua"], d.path());
+    assert_eq!(code, 0);
+    let after = std::fs::read_to_string(d.path().join("vt.thidua")).expect("read");
+    assert!(after.contains('\u{b}'), "the vertical tab stays: {after:?}");
+    let (code, _) = thidua(&["check", "vt.thidua"], d.path());
+    assert_eq!(code, 1, "the file still does not parse");
+}

@@ -251,6 +251,18 @@ impl<'s> Loader<'s> {
                         if self.done.contains(&key) {
                             return;
                         }
+                        // Size and kind first: a huge or special file is refused unread.
+                        match std::fs::metadata(&target) {
+                            Ok(m) if !m.is_file() => {
+                                self.diags.push(Diag::error(codes::IMPORT, format!("`{rel}` is not a regular file")).at(u.span));
+                                return;
+                            }
+                            Ok(m) if m.len() > LIMIT_FILE_BYTES => {
+                                self.diags.push(Diag::error(codes::LIMIT, format!("`{rel}` is too large")).at(u.span));
+                                return;
+                            }
+                            _ => {}
+                        }
                         match std::fs::read(&target) {
                             Ok(bytes) if bytes.len() as u64 <= LIMIT_FILE_BYTES => {
                                 self.load_text(&bytes, target.display().to_string(), Some(target.clone()), key, false);
@@ -267,6 +279,15 @@ impl<'s> Loader<'s> {
     }
 
     fn resolve(&self, rel: &str, importer: &Path) -> Result<PathBuf, String> {
+        resolve_in_root(rel, importer, &self.root)
+    }
+}
+
+/// A path written in a criteria file (`use "…"`, a test's `data "…"`),
+/// relative to the file that wrote it and confined to the project root: no
+/// URLs, no absolute paths, no `..` out of the root, no symbolic links out.
+pub fn resolve_in_root(rel: &str, importer: &Path, root: &Path) -> Result<PathBuf, String> {
+    {
         if rel.contains("://") {
             return Err(format!("`{rel}` is a URL; thidua reads only local files"));
         }
@@ -290,7 +311,7 @@ impl<'s> Loader<'s> {
                 _ => return Err(format!("`{rel}` is not a relative path")),
             }
         }
-        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         if !out.starts_with(&root) {
             return Err(format!(
                 "`{rel}` is outside the project root `{}`",

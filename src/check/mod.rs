@@ -2090,12 +2090,29 @@ impl<'a> Checker<'a> {
         for part in &t.parts {
             match part {
                 ast::TestPart::Data(s) => {
-                    let dir = base
-                        .as_deref()
-                        .and_then(Path::parent)
-                        .map(Path::to_path_buf)
-                        .unwrap_or_default();
-                    data.push((dir.join(&s.value), s.span));
+                    // Like `use`: relative to the test's file, inside the
+                    // project root (tests run on files from pull requests).
+                    let Some(importer) = base.as_deref() else {
+                        self.err(
+                            codes::IMPORT,
+                            s.span,
+                            "a test's `data` needs a file on disk to be relative to",
+                        );
+                        continue;
+                    };
+                    let root = self
+                        .files
+                        .get(self.main)
+                        .and_then(|f| f.path.as_deref())
+                        .map(project_root)
+                        .unwrap_or_else(|| project_root(importer));
+                    match load::resolve_in_root(&s.value, importer, &root) {
+                        Ok(p) => data.push((p, s.span)),
+                        Err(msg) => {
+                            self.err(codes::IMPORT, s.span, msg).help =
+                                Some("a test's data file is relative to the test's file and stays inside the project root".into());
+                        }
+                    }
                 }
                 ast::TestPart::Given { unit, fields, span } => {
                     let period = fields
