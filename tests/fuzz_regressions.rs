@@ -178,3 +178,27 @@ fn fmt_keeps_characters_the_grammar_rejects() {
     let (code, _) = thidua(&["check", "vt.thidua"], d.path());
     assert_eq!(code, 1, "the file still does not parse");
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bac_giang_2024");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_thidua"))
+        .args(["repl", "plan.thidua", "--data", "data.csv"])
+        .current_dir(&root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    drop(child.stdout.take());
+    if let Some(mut stdin) = child.stdin.take() {
+        for _ in 0..50 {
+            let _ = stdin.write_all(b":units\n");
+        }
+        let _ = stdin.write_all(b":quit\n");
+    }
+    let status = child.wait().expect("waits");
+    assert_ne!(status.code(), Some(101), "panicked on a closed pipe");
+}

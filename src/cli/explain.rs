@@ -51,12 +51,12 @@ pub fn cmd(
         let hint = thidua::diag::nearest(unit, ids.iter().copied())
             .map(|n| format!(" (did you mean `{n}`?)"))
             .unwrap_or_default();
-        eprintln!("error: no unit `{unit}` in the data{hint}");
+        tell!("error: no unit `{unit}` in the data{hint}");
         return 2;
     }
     if let Some(c) = criterion {
         if prog.criterion(c).is_none() {
-            eprintln!("error: no criterion `{c}` in the campaign");
+            tell!("error: no criterion `{c}` in the campaign");
             return 2;
         }
     }

@@ -9,7 +9,7 @@ pub fn cmd(paths: &[PathBuf], check: bool) -> i32 {
     let files = match super::collect_files(paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             return 2;
         }
     };
@@ -17,11 +17,11 @@ pub fn cmd(paths: &[PathBuf], check: bool) -> i32 {
     let mut undecodable = 0;
     for f in &files {
         let Ok(bytes) = std::fs::read(f) else {
-            eprintln!("error: cannot read `{}`", f.display());
+            tell!("error: cannot read `{}`", f.display());
             return 2;
         };
         let Ok(text) = String::from_utf8(bytes) else {
-            eprintln!(
+            tell!(
                 "{}: thidua::syntax: not UTF-8 text; left as it is (save the file as UTF-8)",
                 f.display()
             );
@@ -32,9 +32,9 @@ pub fn cmd(paths: &[PathBuf], check: bool) -> i32 {
         if formatted != text {
             changed += 1;
             if check {
-                println!("{}", f.display());
+                say!("{}", f.display());
             } else if let Err(e) = super::write_out(Some(f), formatted.as_bytes()) {
-                eprintln!("error: {e}");
+                tell!("error: {e}");
                 return 2;
             }
         }

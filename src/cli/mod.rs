@@ -1,5 +1,21 @@
 //! Subcommands.
 
+/// A line to stdout; a closed pipe (`thidua … | head`) is not an error.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// A line to stderr, likewise never panicking.
+macro_rules! tell {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 pub mod explain;
 mod fmt_cmd;
 mod repl;
@@ -299,7 +315,7 @@ fn print_diags(diags: &[Diag], sources: &SourceMap, color: bool) {
 }
 
 fn usage(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
+    tell!("error: {msg}");
     2
 }
 
@@ -411,7 +427,7 @@ pub fn load_plan(
     match program {
         Some(p) if !diags.iter().any(|d| d.is_error()) => {
             if p.info.id.is_empty() {
-                eprintln!("error: `{}` declares no campaign", plan.display());
+                tell!("error: `{}` declares no campaign", plan.display());
                 return Err(1);
             }
             Ok((p, diags))
@@ -460,12 +476,12 @@ fn cmd_eval(
     if !ds.errors.is_empty() {
         progress.finish();
         print_diags(&ds.errors, &sources, ecolor);
-        eprintln!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
+        tell!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
         return 1;
     }
     warnings.extend(ds.warnings);
     for s in &ds.skipped {
-        eprintln!("skipped {}:{}: {}", s.file, s.row, s.reason);
+        tell!("skipped {}:{}: {}", s.file, s.row, s.reason);
     }
     let ev = match thidua::eval::evaluate(&prog, ds.rows) {
         Ok(ev) => ev,

@@ -701,14 +701,14 @@ pub fn cmd(
     };
     if let Some(p) = plan {
         if !p.exists() {
-            eprintln!("error: `{}` does not exist", p.display());
+            tell!("error: `{}` does not exist", p.display());
             return 2;
         }
         if let Err(e) = s.load(p, false) {
-            eprintln!("{}", e.trim_end());
+            tell!("{}", e.trim_end());
         }
     } else if !data_paths.is_empty() {
-        eprintln!("error: `--data` needs a plan: `thidua repl PLAN --data FILE`");
+        tell!("error: `--data` needs a plan: `thidua repl PLAN --data FILE`");
         return 2;
     }
     let words = Rc::new(RefCell::new(s.words()));
@@ -731,7 +731,7 @@ pub fn cmd(
         let _ = ed.load_history(h);
     }
     if tty {
-        println!("thidua REPL — `:help` for commands, Ctrl-D to quit");
+        say!("thidua REPL — `:help` for commands, Ctrl-D to quit");
     }
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
@@ -759,10 +759,10 @@ pub fn cmd(
             }
         };
         match s.handle(&input) {
-            Ok(Some(out)) => println!("{out}"),
+            Ok(Some(out)) => say!("{out}"),
             Ok(None) => {}
             Err(e) if e == "\u{0}quit" => break,
-            Err(e) => eprintln!("{}", e.trim_end()),
+            Err(e) => tell!("{}", e.trim_end()),
         }
         *words.borrow_mut() = s.words();
         let _ = std::io::stdout().flush();
