@@ -25,6 +25,7 @@ pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
     let pairs =
         ThiduaParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(text, file, e)])?;
     let mut b = Builder {
+        depth: 0,
         file,
         text,
         errors: Vec::new(),
@@ -55,6 +56,7 @@ pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
     let pairs = ThiduaParser::parse(Rule::repl_expr, text)
         .map_err(|e| vec![syntax_error(text, file, e)])?;
     let mut b = Builder {
+        depth: 0,
         file,
         text,
         errors: Vec::new(),
@@ -88,6 +90,7 @@ pub fn parse_decls(text: &str, file: u32) -> Result<Vec<CampaignItem>, Vec<Diag>
     let pairs = ThiduaParser::parse(Rule::repl_decls, text)
         .map_err(|e| vec![syntax_error(text, file, e)])?;
     let mut b = Builder {
+        depth: 0,
         file,
         text,
         errors: Vec::new(),
@@ -331,7 +334,13 @@ struct Builder<'a> {
     file: u32,
     text: &'a str,
     errors: Vec<Diag>,
+    /// How deep the tree being built is, in grammar levels.
+    depth: usize,
 }
+
+/// Deepest expression tree built, in grammar levels (about a dozen per
+/// nesting level): `else if` chains and the like nest without brackets.
+const LIMIT_BUILD_DEPTH: usize = 1_200;
 
 impl<'a> Builder<'a> {
     fn span(&self, p: &Pair<Rule>) -> Span {
@@ -1385,6 +1394,30 @@ impl<'a> Builder<'a> {
     }
 
     fn expr(&mut self, p: Pair<'a, Rule>) -> Expr {
+        if self.depth >= LIMIT_BUILD_DEPTH {
+            let span = self.span(&p);
+            if !self.errors.iter().any(|d| d.code == codes::LIMIT) {
+                self.errors.push(
+                    Diag::error(
+                        codes::LIMIT,
+                        format!("nesting deeper than {LIMIT_DEPTH} levels"),
+                    )
+                    .at(Span::new(span.file, span.start, span.start))
+                    .help("split the expression into `let`s"),
+                );
+            }
+            return Expr {
+                kind: ExprKind::Lit(Literal::Bool(false)),
+                span,
+            };
+        }
+        self.depth += 1;
+        let e = self.expr_inner(p);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, p: Pair<'a, Rule>) -> Expr {
         let span = self.span(&p);
         let rule = p.as_rule();
         let mut inner: Vec<Pair<'a, Rule>> = p.into_inner().collect();
