@@ -265,7 +265,7 @@ impl<'s> Loader<'s> {
                         }
                         match std::fs::read(&target) {
                             Ok(bytes) if bytes.len() as u64 <= LIMIT_FILE_BYTES => {
-                                self.load_text(&bytes, target.display().to_string(), Some(target.clone()), key, false);
+                                self.load_text(&bytes, display_name(&target), Some(target.clone()), key, false);
                             }
                             Ok(_) => self.diags.push(Diag::error(codes::LIMIT, format!("`{rel}` is too large")).at(u.span)),
                             Err(e) => self
@@ -315,7 +315,7 @@ pub fn resolve_in_root(rel: &str, importer: &Path, root: &Path) -> Result<PathBu
         if !out.starts_with(&root) {
             return Err(format!(
                 "`{rel}` is outside the project root `{}`",
-                root.display()
+                display_name(&root)
             ));
         }
         if !out.exists() {
@@ -337,4 +337,17 @@ fn canonical_key(p: &Path) -> String {
         .unwrap_or_else(|_| p.to_path_buf())
         .display()
         .to_string()
+}
+
+/// How a file is named in reports: relative to the working directory when it
+/// lies below it, as the user would type it.
+fn display_name(path: &Path) -> String {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    match cwd.as_deref().and_then(|d| path.strip_prefix(d).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => ".".into(),
+        Some(rel) => rel.display().to_string(),
+        None => path.display().to_string(),
+    }
 }
