@@ -202,3 +202,25 @@ fn a_closed_stdout_is_not_a_crash() {
     let status = child.wait().expect("waits");
     assert_ne!(status.code(), Some(101), "panicked on a closed pipe");
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinks_in_a_walked_directory_are_not_followed() {
+    let d = tempfile::tempdir().expect("dir");
+    let secret = d.path().join("secret.txt");
+    std::fs::write(&secret, "API_TOKEN=do-not-print\n").expect("secret");
+    let proj = d.path().join("proj");
+    std::fs::create_dir_all(&proj).expect("proj");
+    std::os::unix::fs::symlink(&secret, proj.join("evil.thidua")).expect("symlink");
+    write(
+        &proj,
+        "ok.thidua",
+        "campaign c {\n  indicator x : number\n  target t: x >= 1\n}\n",
+    );
+    let (code, out) = thidua(&["check", "."], &proj);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("do-not-print"), "{out}");
+    assert!(out.contains("1 file checked"), "{out}");
+    let (code, out) = thidua(&["check", "/dev/zero"], &proj);
+    assert_eq!(code, 2, "{out}");
+}

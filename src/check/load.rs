@@ -94,6 +94,12 @@ impl<'s> Loader<'s> {
         if meta.is_dir() {
             return Err(Unreadable(format!("`{}` is a directory", path.display())));
         }
+        if !meta.is_file() {
+            return Err(Unreadable(format!(
+                "`{}` is not a regular file",
+                path.display()
+            )));
+        }
         let name = path.display().to_string();
         if meta.len() > LIMIT_FILE_BYTES {
             let id = self.sources.add(name.clone(), Some(path.to_path_buf()), "");

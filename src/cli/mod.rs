@@ -287,9 +287,14 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     let is_link = std::fs::symlink_metadata(&e)
                         .map(|m| m.file_type().is_symlink())
                         .unwrap_or(false);
-                    if e.is_dir() && !is_link {
+                    // Symbolic links found while walking a directory are not
+                    // followed: a checkout must not make thidua read outside it.
+                    if is_link {
+                        continue;
+                    }
+                    if e.is_dir() {
                         stack.push(e);
-                    } else if e.extension().map(|x| x == "thidua").unwrap_or(false) {
+                    } else if e.is_file() && e.extension().map(|x| x == "thidua").unwrap_or(false) {
                         out.push(e);
                     }
                 }
