@@ -1786,6 +1786,23 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// A bonus or penalty step, checked against what the criterion measures.
+    fn step_of(
+        &mut self,
+        amount: Decimal,
+        step: &AstStep,
+        max: &Option<(Decimal, String)>,
+        kind: &NodeKind,
+        span: Span,
+    ) -> Option<Step> {
+        let s = self.step_value(step, kind, span)?;
+        Some(Step {
+            amount,
+            step: s,
+            max: max.as_ref().map(|m| m.0),
+        })
+    }
+
     fn step_value(&mut self, step: &AstStep, kind: &NodeKind, span: Span) -> Option<Decimal> {
         let (want, display) = match kind {
             NodeKind::Compare(t, d, _) => (t.clone(), d.clone()),
@@ -1891,13 +1908,8 @@ impl<'a> Checker<'a> {
                     match kind {
                         NodeKind::Compare(_, _, op) => {
                             let higher = matches!(op, CmpOp::Ge | CmpOp::Gt);
-                            let right = if higher {
-                                Direction::Above
-                            } else {
-                                Direction::Below
-                            };
+                            let (right, word) = expected_direction(*op, true);
                             if *dir != right {
-                                let word = if higher { "above" } else { "below" };
                                 self.err(codes::INVALID, *span, format!("this target is {}: its bonus counts steps `{word}` the goal", if higher { "higher-is-better" } else { "lower-is-better" }))
                                     .help = Some(format!("write `{word}`"));
                             }
@@ -1911,13 +1923,7 @@ impl<'a> Checker<'a> {
                             continue;
                         }
                     }
-                    if let Some(s) = self.step_value(step, kind, *span) {
-                        bonus = Some(Step {
-                            amount: *amount,
-                            step: s,
-                            max: max.as_ref().map(|m| m.0),
-                        });
-                    }
+                    bonus = self.step_of(*amount, step, max, kind, *span);
                 }
                 ast::Opt::Penalty {
                     amount,
@@ -1929,14 +1935,8 @@ impl<'a> Checker<'a> {
                 } => {
                     match kind {
                         NodeKind::Compare(_, _, op) => {
-                            let higher = matches!(op, CmpOp::Ge | CmpOp::Gt);
-                            let right = if higher {
-                                Direction::Below
-                            } else {
-                                Direction::Above
-                            };
+                            let (right, word) = expected_direction(*op, false);
                             if *dir != right {
-                                let word = if higher { "below" } else { "above" };
                                 self.err(
                                     codes::INVALID,
                                     *span,
@@ -1964,13 +1964,7 @@ impl<'a> Checker<'a> {
                             continue;
                         }
                     }
-                    if let Some(s) = self.step_value(step, kind, *span) {
-                        penalty = Some(Step {
-                            amount: *amount,
-                            step: s,
-                            max: max.as_ref().map(|m| m.0),
-                        });
-                    }
+                    penalty = self.step_of(*amount, step, max, kind, *span);
                 }
                 ast::Opt::Require(_, span) => {
                     if !matches!(kind, NodeKind::Checklist) {
@@ -2250,5 +2244,17 @@ fn node_kind(n: &TNode) -> NodeKind {
             ty, display, op, ..
         } => NodeKind::Compare(ty.clone(), display.clone(), *op),
         _ => NodeKind::Other,
+    }
+}
+
+/// The direction a bonus (`bonus == true`) or a penalty on a comparison
+/// counts its steps in, and its word: beyond the goal for a bonus, short of
+/// it for a penalty, on the side the comparison calls better.
+fn expected_direction(op: CmpOp, bonus: bool) -> (Direction, &'static str) {
+    let higher_is_better = matches!(op, CmpOp::Ge | CmpOp::Gt);
+    if higher_is_better == bonus {
+        (Direction::Above, "above")
+    } else {
+        (Direction::Below, "below")
     }
 }
