@@ -172,32 +172,31 @@ impl<'a> Checker<'a> {
         }
     }
 
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
-    )]
     pub(crate) fn err(
         &mut self,
         code: &'static str,
         span: Span,
         msg: impl Into<String>,
     ) -> &mut Diag {
-        self.diags.push(Diag::error(code, msg).at(span));
-        let n = self.diags.len() - 1;
-        &mut self.diags[n]
+        self.push(Diag::error(code, msg).at(span))
     }
 
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "indices come from the checker's own name tables, filled together with the vectors they index"
-    )]
     pub(crate) fn warn(
         &mut self,
         code: &'static str,
         span: Span,
         msg: impl Into<String>,
     ) -> &mut Diag {
-        self.diags.push(Diag::warning(code, msg).at(span));
+        self.push(Diag::warning(code, msg).at(span))
+    }
+
+    /// Record a diagnostic and hand it back for its help line.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "the index is that of the diagnostic just pushed"
+    )]
+    fn push(&mut self, d: Diag) -> &mut Diag {
+        self.diags.push(d);
         let n = self.diags.len() - 1;
         &mut self.diags[n]
     }
