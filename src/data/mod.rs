@@ -7,6 +7,7 @@ use crate::value::{Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 use unicode_normalization::UnicodeNormalization;
@@ -62,67 +63,50 @@ pub fn read_files(
     locale: Locale,
     skip_bad_rows: bool,
 ) -> Result<DataSet, Unreadable> {
+    let mut rows = Vec::new();
+    let mut ds = read_each(prog, paths, locale, skip_bad_rows, &mut |row, _| {
+        rows.push(row)
+    })?;
+    ds.rows = rows;
+    Ok(ds)
+}
+
+/// Read every data file, in order, handing each good row to `sink` as soon
+/// as it is read, with whether no error has been found so far. CSV files
+/// are read record by record, so memory does not grow with the file; rows
+/// with an error and second rows of a unit are never handed on. The data
+/// set returned holds the errors, warnings and skipped rows; its `rows` is
+/// empty.
+pub fn read_each(
+    prog: &Program,
+    paths: &[impl AsRef<Path>],
+    locale: Locale,
+    skip_bad_rows: bool,
+    sink: &mut dyn FnMut(UnitRow, bool),
+) -> Result<DataSet, Unreadable> {
     let mut ds = DataSet::default();
     let mut seen_columns: HashSet<String> = HashSet::new();
+    let mut ids = IdSet::default();
     for p in paths {
         let p = p.as_ref();
-        let bytes = std::fs::read(p)
-            .map_err(|e| Unreadable(format!("cannot read `{}`: {e}", p.display())))?;
         let name = p.display().to_string();
-        let is_json = p
-            .extension()
-            .map(|e| e.eq_ignore_ascii_case("json"))
-            .unwrap_or(false);
+        let unreadable = |e: std::io::Error| Unreadable(format!("cannot read `{}`: {e}", p.display()));
         let mut reader = Reader {
             prog,
             locale,
-            file: name.clone(),
+            file: name,
             ds: &mut ds,
             columns: &mut seen_columns,
+            ids: &mut ids,
+            sink: &mut *sink,
         };
-        if is_json {
+        if is_json(p) {
+            let bytes = std::fs::read(p).map_err(unreadable)?;
             reader.json(&bytes);
         } else {
-            reader.csv(&bytes);
+            let file = std::fs::File::open(p).map_err(unreadable)?;
+            reader.csv(file);
         }
-    }
-    // Duplicate ids within one period.
-    let mut seen: HashMap<(String, Option<i32>), usize> = HashMap::new();
-    let mut dup_rows = HashSet::new();
-    for (i, r) in ds.rows.iter().enumerate() {
-        if let Some(&first) = seen.get(&(r.id.clone(), r.period)) {
-            let (file, row) = r.origin.clone().unwrap_or_default();
-            let (_, first_row) = ds
-                .rows
-                .get(first)
-                .and_then(|r| r.origin.clone())
-                .unwrap_or_default();
-            ds.errors.push(
-                Diag::error(
-                    codes::DATA,
-                    format!(
-                        "unit id `{}` appears twice (rows {first_row} and {row})",
-                        r.id
-                    ),
-                )
-                .located(DataLocation {
-                    file,
-                    row,
-                    column: Some("id".into()),
-                })
-                .help("each unit has one row per period; add a `period` column for several years"),
-            );
-            dup_rows.insert(i);
-        } else {
-            seen.insert((r.id.clone(), r.period), i);
-        }
-    }
-    if !dup_rows.is_empty() {
-        let mut k = 0;
-        ds.rows.retain(|_| {
-            k += 1;
-            !dup_rows.contains(&(k - 1))
-        });
     }
     if !paths.is_empty() {
         for ind in &prog.indicators {
@@ -148,10 +132,6 @@ pub fn read_files(
                 }
             }
         }
-        ds.rows.retain(|r| match &r.origin {
-            Some(o) => !bad.contains_key(o),
-            None => true,
-        });
         let mut skipped: Vec<Skipped> = bad
             .into_iter()
             .map(|((file, row), reason)| Skipped { file, row, reason })
@@ -165,12 +145,139 @@ pub fn read_files(
     Ok(ds)
 }
 
+/// Whether a data path is read as JSON (by its extension) rather than CSV.
+pub fn is_json(p: &Path) -> bool {
+    p.extension()
+        .map(|e| e.eq_ignore_ascii_case("json"))
+        .unwrap_or(false)
+}
+
+/// The header of a CSV data file, NFC-normalised and trimmed, as the
+/// reader sees it (`None` when the file cannot be opened or has no header).
+pub fn csv_headers(p: &Path) -> Option<Vec<String>> {
+    let file = std::fs::File::open(p).ok()?;
+    let (mut rdr, _) = csv_reader(file).ok()?;
+    let h = rdr.byte_headers().ok()?;
+    Some(
+        h.iter()
+            .map(|c| nfc(String::from_utf8_lossy(c).trim()).into_owned())
+            .collect(),
+    )
+}
+
+/// A CSV reader over a file: the byte-order mark skipped, the separator
+/// (`,` or `;`) chosen from the first line that is not a comment.
+fn csv_reader(
+    input: impl std::io::Read,
+) -> std::io::Result<(csv::Reader<impl std::io::Read>, usize)> {
+    use std::io::{BufRead, Read};
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    let mut skipped = 0;
+    if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+        skipped = 3;
+    }
+    // Read up to the first line that is not a comment or blank, to choose
+    // the separator; those lines are read again by the CSV reader.
+    let mut head = Vec::new();
+    let mut first: (usize, usize) = (0, 0);
+    loop {
+        let start = head.len();
+        let n = input.read_until(b'\n', &mut head)?;
+        if n == 0 {
+            break;
+        }
+        let line = head.get(start..).unwrap_or_default();
+        let trimmed = line.trim_ascii();
+        if !line.starts_with(b"#") && !trimmed.is_empty() {
+            first = (
+                line.iter().filter(|&&b| b == b';').count(),
+                line.iter().filter(|&&b| b == b',').count(),
+            );
+            break;
+        }
+    }
+    let delim = if first.0 > first.1 { b';' } else { b',' };
+    let rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .comment(Some(b'#'))
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(std::io::Cursor::new(head).chain(input));
+    Ok((rdr, skipped))
+}
+
+/// The units already read, by id and period: each key once, in one byte
+/// arena, so a million ids cost tens of bytes each rather than a `String`
+/// and a map entry apiece.
+#[derive(Default)]
+struct IdSet {
+    hasher: std::collections::hash_map::RandomState,
+    table: hashbrown::HashTable<u32>,
+    arena: Vec<u8>,
+    /// Where each key starts in the arena (it ends where the next starts).
+    starts: Vec<usize>,
+    /// The data row each key was first read from.
+    rows: Vec<usize>,
+}
+
+impl IdSet {
+    fn key(id: &str, period: Option<i32>) -> impl Iterator<Item = u8> + '_ {
+        let p = period.map(|y| y.to_le_bytes());
+        std::iter::once(u8::from(p.is_some()))
+            .chain(p.into_iter().flatten())
+            .chain(id.bytes())
+    }
+    fn stored(&self, k: u32) -> &[u8] {
+        let k = k as usize;
+        let start = self.starts.get(k).copied().unwrap_or(0);
+        let end = self
+            .starts
+            .get(k + 1)
+            .copied()
+            .unwrap_or(self.arena.len());
+        self.arena.get(start..end).unwrap_or_default()
+    }
+    /// Record a unit; the row it was first read from when it is there
+    /// already.
+    fn insert(&mut self, id: &str, period: Option<i32>, row: usize) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let key: Vec<u8> = Self::key(id, period).collect();
+        let hash = self.hasher.hash_one(&key);
+        if let Some(&k) = self.table.find(hash, |&k| self.stored(k) == key.as_slice()) {
+            return self.rows.get(k as usize).copied();
+        }
+        let Ok(k) = u32::try_from(self.starts.len()) else {
+            return None;
+        };
+        self.starts.push(self.arena.len());
+        self.arena.extend_from_slice(&key);
+        self.rows.push(row);
+        let Self {
+            hasher,
+            table,
+            arena,
+            starts,
+            ..
+        } = self;
+        table.insert_unique(hash, k, |&j| {
+            let j = j as usize;
+            let start = starts.get(j).copied().unwrap_or(0);
+            let end = starts.get(j + 1).copied().unwrap_or(arena.len());
+            hasher.hash_one(arena.get(start..end).unwrap_or_default())
+        });
+        None
+    }
+}
+
 struct Reader<'r> {
     prog: &'r Program,
     locale: Locale,
     file: String,
     ds: &'r mut DataSet,
     columns: &'r mut HashSet<String>,
+    ids: &'r mut IdSet,
+    sink: &'r mut dyn FnMut(UnitRow, bool),
 }
 
 enum Col {
@@ -233,47 +340,45 @@ impl<'r> Reader<'r> {
         out
     }
 
-    fn csv(&mut self, bytes: &[u8]) {
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
+    fn not_utf8(&mut self, offset: u64) {
+        self.error(
+            0,
+            None,
+            format!(
+                "`{}` is not UTF-8 text (invalid byte at offset {offset})",
+                self.file
+            ),
+            Some("save the file as CSV UTF-8".into()),
+        );
+    }
+
+    /// Read a CSV file record by record.
+    fn csv(&mut self, input: impl std::io::Read) {
+        let (mut rdr, bom) = match csv_reader(input) {
+            Ok(r) => r,
             Err(e) => {
-                self.error(
-                    0,
-                    None,
-                    format!(
-                        "`{}` is not UTF-8 text (invalid byte at offset {})",
-                        self.file,
-                        e.valid_up_to()
-                    ),
-                    Some("save the file as CSV UTF-8".into()),
-                );
+                self.error(0, None, format!("cannot read `{}`: {e}", self.file), None);
                 return;
             }
         };
-        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-        let text = nfc(text);
-        let first = text
-            .lines()
-            .find(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .unwrap_or("");
-        let delim = if first.matches(';').count() > first.matches(',').count() {
-            b';'
-        } else {
-            b','
-        };
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(delim)
-            .comment(Some(b'#'))
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(text.as_bytes());
-        let headers: Vec<String> = match rdr.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+        let header = match rdr.byte_headers() {
+            Ok(h) => h.clone(),
             Err(e) => {
                 self.error(1, None, format!("cannot read the header row: {e}"), None);
                 return;
             }
         };
+        let mut headers: Vec<String> = Vec::with_capacity(header.len());
+        for cell in header.iter() {
+            match std::str::from_utf8(cell) {
+                Ok(t) => headers.push(nfc(t.trim()).into_owned()),
+                Err(e) => {
+                    let at = header.position().map(|p| p.byte()).unwrap_or(0);
+                    self.not_utf8(at + bom as u64 + e.valid_up_to() as u64);
+                    return;
+                }
+            }
+        }
         if headers.len() > LIMIT_COLUMNS {
             self.error(
                 1,
@@ -296,17 +401,23 @@ impl<'r> Reader<'r> {
             return;
         }
         let cols = self.map_columns(&headers);
-        for rec in rdr.records() {
-            let rec = match rec {
-                Ok(r) => r,
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(e) => {
                     let row = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                    let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                     self.error(row, None, format!("cannot read this row: {e}"), None);
+                    if io {
+                        return;
+                    }
                     continue;
                 }
-            };
+            }
             let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-            if rec.iter().all(|c| c.trim().is_empty()) {
+            if rec.iter().all(|c| c.trim_ascii().is_empty()) {
                 continue;
             }
             if rec.len() > headers.len() {
@@ -324,12 +435,22 @@ impl<'r> Reader<'r> {
                 );
                 continue;
             }
-            let cells: Vec<(usize, Cell)> = rec
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i, Cell::Text(c.to_string())))
-                .collect();
-            self.row(row, &headers, &cols, cells);
+            let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(rec.len());
+            for (i, c) in rec.iter().enumerate() {
+                match std::str::from_utf8(c) {
+                    Ok(t) => cells.push((i, Cell::Text(nfc(t)))),
+                    Err(e) => {
+                        let at = rec.position().map(|p| p.byte()).unwrap_or(0);
+                        let before: usize =
+                            rec.iter().take(i).map(|c| c.len() + 1).sum::<usize>();
+                        self.not_utf8(
+                            at + bom as u64 + before as u64 + e.valid_up_to() as u64,
+                        );
+                        return;
+                    }
+                }
+            }
+            self.row(row, &headers, &cols, &cells);
         }
     }
 
@@ -363,10 +484,10 @@ impl<'r> Reader<'r> {
                     return;
                 }
             };
-        let units = match &v {
-            serde_json::Value::Array(a) => a.clone(),
-            serde_json::Value::Object(o) => match o.get("units") {
-                Some(serde_json::Value::Array(a)) => a.clone(),
+        let units = match v {
+            serde_json::Value::Array(a) => a,
+            serde_json::Value::Object(mut o) => match o.remove("units") {
+                Some(serde_json::Value::Array(a)) => a,
                 _ => {
                     self.error(
                         0,
@@ -424,13 +545,12 @@ impl<'r> Reader<'r> {
             };
             let mut cells = Vec::new();
             for (k, v) in o {
-                let k: String = nfc(k).into_owned();
-                let Some(&i) = index.get(&k) else {
+                let Some(&i) = index.get(nfc(k).as_ref()) else {
                     continue;
                 };
                 let cell = match v {
-                    serde_json::Value::Null => Cell::Text(String::new()),
-                    serde_json::Value::String(s) => Cell::Text(s.nfc().collect()),
+                    serde_json::Value::Null => Cell::Text(Cow::Borrowed("")),
+                    serde_json::Value::String(s) => Cell::Text(nfc(s)),
                     serde_json::Value::Bool(b) => Cell::Bool(*b),
                     serde_json::Value::Number(num) => Cell::Number(num.to_string()),
                     other => Cell::Bad(format!(
@@ -440,39 +560,37 @@ impl<'r> Reader<'r> {
                 };
                 cells.push((i, cell));
             }
-            self.row(row, &headers, &cols, cells);
+            self.row(row, &headers, &cols, &cells);
         }
     }
 
-    fn row(&mut self, row: usize, headers: &[String], cols: &[Col], cells: Vec<(usize, Cell)>) {
+    fn row(&mut self, row: usize, headers: &[String], cols: &[Col], cells: &[(usize, Cell)]) {
         let mut u = UnitRow {
             values: vec![Value::Missing; self.prog.indicators.len()],
-            origin: Some((self.file.clone(), row)),
             ..Default::default()
         };
         let mut ok = true;
         for (i, cell) in cells {
-            let col = headers.get(i).map(String::as_str).unwrap_or("");
-            match cols.get(i) {
+            let col = headers.get(*i).map(String::as_str).unwrap_or("");
+            match cols.get(*i) {
                 Some(Col::Reserved(r)) => {
-                    let text = match &cell {
-                        Cell::Text(t) => t.trim().to_string(),
-                        Cell::Number(n) => n.clone(),
-                        Cell::Bool(b) => b.to_string(),
+                    let text: Cow<str> = match cell {
+                        Cell::Text(t) => Cow::Borrowed(t.trim()),
+                        Cell::Number(n) => Cow::Borrowed(n.as_str()),
+                        Cell::Bool(b) => Cow::Owned(b.to_string()),
                         Cell::Bad(w) => {
                             self.error(row, Some(col), format!("`{col}` cannot be {w}"), None);
                             ok = false;
                             continue;
                         }
                     };
-                    let text = nfc(&text).into_owned();
                     let opt = if text.is_empty() {
                         None
                     } else {
-                        Some(text.clone())
+                        Some(text.to_string())
                     };
                     match *r {
-                        "id" => u.id = text,
+                        "id" => u.id = text.into_owned(),
                         "name" => u.name = opt,
                         "bloc" => u.bloc = opt,
                         "kind" => u.kind = opt,
@@ -509,7 +627,7 @@ impl<'r> Reader<'r> {
                         continue;
                     };
                     match parse_cell(
-                        &cell,
+                        cell,
                         &ind.ty,
                         &ind.display.factor,
                         self.locale,
@@ -538,13 +656,28 @@ impl<'r> Reader<'r> {
             );
             return;
         }
-        let _ = ok;
-        self.ds.rows.push(u);
+        if let Some(first) = self.ids.insert(&u.id, u.period, row) {
+            self.error(
+                row,
+                Some("id"),
+                format!("unit id `{}` appears twice (rows {first} and {row})", u.id),
+                Some(
+                    "each unit has one row per period; add a `period` column for several years"
+                        .into(),
+                ),
+            );
+            return;
+        }
+        if !ok {
+            return;
+        }
+        u.origin = Some((self.file.clone(), row));
+        (self.sink)(u, self.ds.errors.is_empty());
     }
 }
 
-enum Cell {
-    Text(String),
+enum Cell<'a> {
+    Text(Cow<'a, str>),
     Number(String),
     Bool(bool),
     Bad(String),
@@ -654,7 +787,7 @@ pub fn parse_value(
         .get(slot)
         .ok_or_else(|| "no such indicator".to_string())?;
     parse_cell(
-        &Cell::Text(text.to_string()),
+        &Cell::Text(Cow::Borrowed(text)),
         &ind.ty,
         &ind.display.factor,
         locale,
