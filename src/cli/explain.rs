@@ -158,14 +158,17 @@ fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
     (ins, lets)
 }
 
-fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult, indent: usize) {
+fn node_text(
+    prog: &Program,
+    out: &mut String,
+    t: Option<&TNode>,
+    label: Option<&str>,
+    n: &NodeResult,
+    indent: usize,
+) {
     let pad = " ".repeat(indent);
     let (display, ty) = node_display(t);
-    let label = n
-        .label
-        .as_deref()
-        .map(|l| format!("{l}: "))
-        .unwrap_or_default();
+    let label = label.map(|l| format!("{l}: ")).unwrap_or_default();
     let _ = write!(out, "{pad}{label}{}", n.status.as_str());
     if let Some(a) = &n.actual {
         let _ = write!(
@@ -180,7 +183,7 @@ fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult
     if let Some(h) = &n.high {
         let _ = write!(out, " .. {}", value_text(prog, h, &display, ty.as_ref()));
     }
-    if let Some(g) = n.gap {
+    if let Some(g) = n.gap() {
         let unit = if matches!(n.actual, Some(Value::Date(_))) {
             " days".to_string()
         } else {
@@ -196,7 +199,7 @@ fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult
             fmt_dec(g.checked_div(display.factor).unwrap_or(g))
         );
     }
-    if let Some(a) = n.achievement {
+    if let Some(a) = n.achievement() {
         let _ = write!(
             out,
             ", achievement {}",
@@ -204,12 +207,16 @@ fn node_text(prog: &Program, out: &mut String, t: Option<&TNode>, n: &NodeResult
         );
     }
     out.push('\n');
-    let kids: Vec<Option<&TNode>> = match t {
-        Some(TNode::Group { children, .. }) => children.iter().map(|(_, c, _)| Some(c)).collect(),
-        _ => Vec::new(),
+    let kids: &[(Option<String>, TNode, thidua::diag::Span)] = match t {
+        Some(TNode::Group { children, .. }) => children,
+        _ => &[],
     };
     for (i, c) in n.children.iter().enumerate() {
-        node_text(prog, out, kids.get(i).copied().flatten(), c, indent + 4);
+        let (label, tn) = match kids.get(i) {
+            Some((l, t, _)) => (l.as_deref(), Some(t)),
+            None => (None, None),
+        };
+        node_text(prog, out, tn, label, c, indent + 4);
     }
 }
 
@@ -323,7 +330,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         let _ = ci;
         out.push_str("  → ");
         let mut line = String::new();
-        node_text(prog, &mut line, tnode, &r.node, 4);
+        node_text(prog, &mut line, tnode, None, &r.node, 4);
         out.push_str(line.trim_start());
         if let Some(d) = r.days_late {
             let _ = writeln!(out, "    days late: {d}");

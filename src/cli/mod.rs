@@ -18,6 +18,7 @@ macro_rules! tell {
 
 pub mod explain;
 mod fmt_cmd;
+mod out;
 mod repl;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use thidua::check::{self, Checked};
 use thidua::data::{self, Locale};
 use thidua::diag::{Diag, SourceMap};
+use thidua::eval::{stream, Detail};
 use thidua::report::{self, diagnostics};
 
 #[derive(Parser)]
@@ -472,6 +474,21 @@ fn cmd_eval(
     let locale = locale_for(locale, Some(plan));
     let progress =
         Progress::start(std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    if matches!(format, EvalFormat::Csv | EvalFormat::Json)
+        && !data_paths.is_empty()
+        && stream::streamable(&prog)
+        && stream::streamable_data(data_paths)
+    {
+        let opts = StreamOpts {
+            format,
+            locale,
+            out,
+            skip,
+            deny,
+            ecolor,
+        };
+        return eval_streaming(&prog, data_paths, warnings, &sources, &progress, opts);
+    }
     progress.phase("reading the data");
     let ds = match data::read_files(&prog, data_paths, locale, skip) {
         Ok(ds) => ds,
@@ -488,7 +505,12 @@ fn cmd_eval(
     for s in &ds.skipped {
         tell!("skipped {}:{}: {}", s.file, s.row, s.reason);
     }
-    let ev = match thidua::eval::evaluate(&prog, ds.rows) {
+    // The wide CSV shows statuses and points only.
+    let detail = match format {
+        EvalFormat::Csv => Detail::Statuses,
+        _ => Detail::Full,
+    };
+    let ev = match thidua::eval::evaluate_with(&prog, ds.rows, detail) {
         Ok(ev) => ev,
         Err(es) => {
             progress.finish();
@@ -501,11 +523,7 @@ fn cmd_eval(
         EvalFormat::Json => {
             let all: Vec<Diag> = warnings.iter().chain(ev.warnings.iter()).cloned().collect();
             let w = diagnostics::json(&all, &sources);
-            let mut s =
-                serde_json::to_string_pretty(&report::eval_json(&prog, &ev, &ds.skipped, w))
-                    .unwrap_or_default();
-            s.push('\n');
-            s.into_bytes()
+            report::eval_json_text(&prog, &ev, &ds.skipped, &w).into_bytes()
         }
         EvalFormat::Csv => match report::eval_csv(&prog, &ev, locale) {
             Ok(b) => b,
@@ -521,6 +539,98 @@ fn cmd_eval(
         return usage(&e);
     }
     if deny && !warnings.is_empty() {
+        return 1;
+    }
+    0
+}
+
+struct StreamOpts<'a> {
+    format: EvalFormat,
+    locale: Locale,
+    out: Option<&'a Path>,
+    skip: bool,
+    deny: bool,
+    ecolor: bool,
+}
+
+/// `eval` of a campaign whose units are independent, to CSV or JSON:
+/// read, evaluate and write unit by unit in bounded memory (see
+/// `thidua::eval::stream`). The output is the same, byte for byte, as the
+/// evaluation in memory would give, and is kept only when the run succeeds.
+fn eval_streaming(
+    prog: &thidua::ir::Program,
+    data_paths: &[PathBuf],
+    mut warnings: Vec<Diag>,
+    sources: &SourceMap,
+    progress: &Progress,
+    o: StreamOpts<'_>,
+) -> i32 {
+    let mut sink = match out::Output::new(o.out) {
+        Ok(s) => s,
+        Err(e) => return usage(&e),
+    };
+    let head = match o.format {
+        EvalFormat::Json => Ok(report::JsonPieces::head(prog).into_bytes()),
+        _ => report::csv_head(prog, o.locale),
+    };
+    let head = match head {
+        Ok(h) => h,
+        Err(e) => return usage(&e),
+    };
+    if let Err(e) = sink.write_all(&head) {
+        return usage(&format!("cannot write the output: {e}"));
+    }
+    let csv_units = |ev: &thidua::eval::Evaluation, buf: &mut Vec<u8>| {
+        report::csv_units(prog, ev, o.locale, buf)
+    };
+    let json_units = |ev: &thidua::eval::Evaluation, buf: &mut Vec<u8>| {
+        report::JsonPieces::units(prog, ev, buf);
+        Ok(())
+    };
+    let (units, sep, detail): (&stream::ChunkFormat<'_>, &[u8], _) = match o.format {
+        EvalFormat::Json => (&json_units, report::JsonPieces::SEP, Detail::Full),
+        _ => (&csv_units, b"", Detail::Statuses),
+    };
+    progress.phase("evaluating");
+    let told = |n: usize| progress.phase(&format!("evaluated {n} rows"));
+    let done = match stream::evaluate_stream(
+        prog, data_paths, o.locale, o.skip, detail, units, sep, &mut sink, &told,
+    ) {
+        Ok(d) => d,
+        Err(stream::StreamError::Unreadable(m)) => {
+            progress.finish();
+            return usage(&m);
+        }
+        Err(stream::StreamError::Output(m)) => {
+            progress.finish();
+            return usage(&format!("cannot write the output: {m}"));
+        }
+    };
+    let ds = done.data;
+    if !ds.errors.is_empty() {
+        progress.finish();
+        print_diags(&ds.errors, sources, o.ecolor);
+        tell!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
+        return 1;
+    }
+    warnings.extend(ds.warnings);
+    for s in &ds.skipped {
+        tell!("skipped {}:{}: {}", s.file, s.row, s.reason);
+    }
+    if let EvalFormat::Json = o.format {
+        let w = diagnostics::json(&warnings, sources);
+        let tail = report::JsonPieces::tail(done.wrote, &ds.skipped, &w);
+        if let Err(e) = sink.write_all(tail.as_bytes()) {
+            progress.finish();
+            return usage(&format!("cannot write the output: {e}"));
+        }
+    }
+    progress.finish();
+    print_diags(&warnings, sources, o.ecolor);
+    if let Err(e) = sink.commit() {
+        return usage(&e);
+    }
+    if o.deny && !warnings.is_empty() {
         return 1;
     }
     0

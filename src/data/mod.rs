@@ -6,8 +6,8 @@ use crate::ir::{LevelSet, Program};
 use crate::value::{Type, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use unicode_normalization::UnicodeNormalization;
@@ -90,7 +90,8 @@ pub fn read_each(
     for p in paths {
         let p = p.as_ref();
         let name = p.display().to_string();
-        let unreadable = |e: std::io::Error| Unreadable(format!("cannot read `{}`: {e}", p.display()));
+        let unreadable =
+            |e: std::io::Error| Unreadable(format!("cannot read `{}`: {e}", p.display()));
         let mut reader = Reader {
             prog,
             locale,
@@ -156,7 +157,7 @@ pub fn is_json(p: &Path) -> bool {
 /// reader sees it (`None` when the file cannot be opened or has no header).
 pub fn csv_headers(p: &Path) -> Option<Vec<String>> {
     let file = std::fs::File::open(p).ok()?;
-    let (mut rdr, _) = csv_reader(file).ok()?;
+    let mut rdr = csv_reader(file).ok()?;
     let h = rdr.byte_headers().ok()?;
     Some(
         h.iter()
@@ -167,15 +168,11 @@ pub fn csv_headers(p: &Path) -> Option<Vec<String>> {
 
 /// A CSV reader over a file: the byte-order mark skipped, the separator
 /// (`,` or `;`) chosen from the first line that is not a comment.
-fn csv_reader(
-    input: impl std::io::Read,
-) -> std::io::Result<(csv::Reader<impl std::io::Read>, usize)> {
+fn csv_reader(input: impl std::io::Read) -> std::io::Result<csv::Reader<impl std::io::Read>> {
     use std::io::{BufRead, Read};
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
-    let mut skipped = 0;
     if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);
-        skipped = 3;
     }
     // Read up to the first line that is not a comment or blank, to choose
     // the separator; those lines are read again by the CSV reader.
@@ -204,7 +201,7 @@ fn csv_reader(
         .flexible(true)
         .has_headers(true)
         .from_reader(std::io::Cursor::new(head).chain(input));
-    Ok((rdr, skipped))
+    Ok(rdr)
 }
 
 /// The units already read, by id and period: each key once, in one byte
@@ -231,11 +228,7 @@ impl IdSet {
     fn stored(&self, k: u32) -> &[u8] {
         let k = k as usize;
         let start = self.starts.get(k).copied().unwrap_or(0);
-        let end = self
-            .starts
-            .get(k + 1)
-            .copied()
-            .unwrap_or(self.arena.len());
+        let end = self.starts.get(k + 1).copied().unwrap_or(self.arena.len());
         self.arena.get(start..end).unwrap_or_default()
     }
     /// Record a unit; the row it was first read from when it is there
@@ -340,21 +333,9 @@ impl<'r> Reader<'r> {
         out
     }
 
-    fn not_utf8(&mut self, offset: u64) {
-        self.error(
-            0,
-            None,
-            format!(
-                "`{}` is not UTF-8 text (invalid byte at offset {offset})",
-                self.file
-            ),
-            Some("save the file as CSV UTF-8".into()),
-        );
-    }
-
     /// Read a CSV file record by record.
     fn csv(&mut self, input: impl std::io::Read) {
-        let (mut rdr, bom) = match csv_reader(input) {
+        let mut rdr = match csv_reader(input) {
             Ok(r) => r,
             Err(e) => {
                 self.error(0, None, format!("cannot read `{}`: {e}", self.file), None);
@@ -372,9 +353,16 @@ impl<'r> Reader<'r> {
         for cell in header.iter() {
             match std::str::from_utf8(cell) {
                 Ok(t) => headers.push(nfc(t.trim()).into_owned()),
-                Err(e) => {
-                    let at = header.position().map(|p| p.byte()).unwrap_or(0);
-                    self.not_utf8(at + bom as u64 + e.valid_up_to() as u64);
+                Err(_) => {
+                    self.error(
+                        0,
+                        None,
+                        format!(
+                            "`{}` is not UTF-8 text (an invalid byte in the header row)",
+                            self.file
+                        ),
+                        Some("save the file as CSV UTF-8".into()),
+                    );
                     return;
                 }
             }
@@ -401,12 +389,27 @@ impl<'r> Reader<'r> {
             return;
         }
         let cols = self.map_columns(&headers);
-        let mut rec = csv::ByteRecord::new();
+        let mut rec = csv::StringRecord::new();
         loop {
-            match rdr.read_byte_record(&mut rec) {
+            match rdr.read_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
+                    if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
+                        // Every cell is UTF-8, ignored columns included.
+                        let line = pos.as_ref().map(|p| p.line()).unwrap_or(0);
+                        let col = headers.get(err.field()).cloned().unwrap_or_default();
+                        self.error(
+                            0,
+                            None,
+                            format!(
+                                "`{}` is not UTF-8 text (an invalid byte in row {line}, column `{col}`)",
+                                self.file
+                            ),
+                            Some("save the file as CSV UTF-8".into()),
+                        );
+                        return;
+                    }
                     let row = e.position().map(|p| p.line() as usize).unwrap_or(0);
                     let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                     self.error(row, None, format!("cannot read this row: {e}"), None);
@@ -417,7 +420,7 @@ impl<'r> Reader<'r> {
                 }
             }
             let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-            if rec.iter().all(|c| c.trim_ascii().is_empty()) {
+            if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
             if rec.len() > headers.len() {
@@ -435,22 +438,16 @@ impl<'r> Reader<'r> {
                 );
                 continue;
             }
-            let mut cells: Vec<(usize, Cell)> = Vec::with_capacity(rec.len());
+            let mut u = self.begin_row();
+            let mut ok = true;
             for (i, c) in rec.iter().enumerate() {
-                match std::str::from_utf8(c) {
-                    Ok(t) => cells.push((i, Cell::Text(nfc(t)))),
-                    Err(e) => {
-                        let at = rec.position().map(|p| p.byte()).unwrap_or(0);
-                        let before: usize =
-                            rec.iter().take(i).map(|c| c.len() + 1).sum::<usize>();
-                        self.not_utf8(
-                            at + bom as u64 + before as u64 + e.valid_up_to() as u64,
-                        );
-                        return;
-                    }
+                if matches!(cols.get(i), Some(Col::Ignored) | None) {
+                    continue;
                 }
+                let cell = Cell::Text(nfc(c));
+                self.cell(&mut u, &mut ok, row, &headers, &cols, i, &cell);
             }
-            self.row(row, &headers, &cols, &cells);
+            self.finish_row(u, ok, row);
         }
     }
 
@@ -565,14 +562,36 @@ impl<'r> Reader<'r> {
     }
 
     fn row(&mut self, row: usize, headers: &[String], cols: &[Col], cells: &[(usize, Cell)]) {
-        let mut u = UnitRow {
-            values: vec![Value::Missing; self.prog.indicators.len()],
-            ..Default::default()
-        };
+        let mut u = self.begin_row();
         let mut ok = true;
         for (i, cell) in cells {
-            let col = headers.get(*i).map(String::as_str).unwrap_or("");
-            match cols.get(*i) {
+            self.cell(&mut u, &mut ok, row, headers, cols, *i, cell);
+        }
+        self.finish_row(u, ok, row);
+    }
+
+    fn begin_row(&self) -> UnitRow {
+        UnitRow {
+            values: vec![Value::Missing; self.prog.indicators.len()],
+            ..Default::default()
+        }
+    }
+
+    /// Read cell `i` of a row into `u`; `ok` becomes false on an error.
+    #[allow(clippy::too_many_arguments)]
+    fn cell(
+        &mut self,
+        u: &mut UnitRow,
+        ok: &mut bool,
+        row: usize,
+        headers: &[String],
+        cols: &[Col],
+        i: usize,
+        cell: &Cell,
+    ) {
+        {
+            let col = headers.get(i).map(String::as_str).unwrap_or("");
+            match cols.get(i) {
                 Some(Col::Reserved(r)) => {
                     let text: Cow<str> = match cell {
                         Cell::Text(t) => Cow::Borrowed(t.trim()),
@@ -580,8 +599,8 @@ impl<'r> Reader<'r> {
                         Cell::Bool(b) => Cow::Owned(b.to_string()),
                         Cell::Bad(w) => {
                             self.error(row, Some(col), format!("`{col}` cannot be {w}"), None);
-                            ok = false;
-                            continue;
+                            *ok = false;
+                            return;
                         }
                     };
                     let opt = if text.is_empty() {
@@ -606,7 +625,7 @@ impl<'r> Reader<'r> {
                                             format!("`{t}` is not a year"),
                                             Some("write the period as a year, e.g. `2023`".into()),
                                         );
-                                        ok = false;
+                                        *ok = false;
                                     }
                                 }
                             }
@@ -624,7 +643,7 @@ impl<'r> Reader<'r> {
                 }
                 Some(Col::Slot(s)) => {
                     let Some(ind) = self.prog.indicators.get(*s) else {
-                        continue;
+                        return;
                     };
                     match parse_cell(
                         cell,
@@ -640,13 +659,18 @@ impl<'r> Reader<'r> {
                         }
                         Err((msg, help)) => {
                             self.error(row, Some(col), format!("column `{col}`: {msg}"), help);
-                            ok = false;
+                            *ok = false;
                         }
                     }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Hand a read row on, unless it has no id, repeats a unit, or had an
+    /// error.
+    fn finish_row(&mut self, mut u: UnitRow, ok: bool, row: usize) {
         if u.id.is_empty() {
             self.error(
                 row,
@@ -819,6 +843,25 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let normalized = match locale {
         Locale::En => {
+            // The common case in one pass: digits, at most one `.` with
+            // digits on both sides.
+            let b = body.as_bytes();
+            let dot = b.iter().position(|&c| c == b'.');
+            let plain = match dot {
+                Some(k) => {
+                    k > 0
+                        && k + 1 < b.len()
+                        && b.iter()
+                            .enumerate()
+                            .all(|(j, c)| j == k || c.is_ascii_digit())
+                }
+                None => !b.is_empty() && b.iter().all(u8::is_ascii_digit),
+            };
+            if plain {
+                let d = Decimal::from_str(body)
+                    .map_err(|_| (format!("`{t}` is out of range"), None))?;
+                return Ok(if neg { -d } else { d });
+            }
             if body.contains(',') {
                 return Err((
                     format!("`{t}` has a comma"),
@@ -952,7 +995,7 @@ pub fn match_level(l: &LevelSet, text: &str) -> Option<u32> {
 /// NFC form, borrowing when the text already is (almost always).
 fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::{is_nfc_quick, IsNormalized};
-    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(text.nfc().collect())

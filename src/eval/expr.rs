@@ -27,6 +27,8 @@ pub struct Cx<'e> {
     pub ev: &'e Evaluation,
     pub year: i32,
     pub shift: i32,
+    /// The rows of the period, looked up once.
+    rows: &'e [usize],
 }
 
 pub fn cmp_values(a: &Value, b: &Value) -> Option<Ordering> {
@@ -46,22 +48,31 @@ fn num(v: Value) -> Option<Decimal> {
 }
 
 impl<'e> Cx<'e> {
-    pub fn row(&self, i: usize) -> &'e UnitRow {
-        self.ev
+    pub fn new(prog: &'e Program, ev: &'e Evaluation, year: i32, shift: i32) -> Cx<'e> {
+        let rows = ev
             .periods
-            .get(&self.year)
-            .and_then(|p| p.rows.get(i))
+            .get(&year)
+            .map(|p| p.rows.as_slice())
+            .unwrap_or_default();
+        Cx {
+            prog,
+            ev,
+            year,
+            shift,
+            rows,
+        }
+    }
+
+    #[inline]
+    pub fn row(&self, i: usize) -> &'e UnitRow {
+        self.rows
+            .get(i)
             .and_then(|&r| self.ev.rows.get(r))
             .unwrap_or(&EMPTY_ROW)
     }
 
     fn with_year(&self, year: i32) -> Cx<'e> {
-        Cx {
-            prog: self.prog,
-            ev: self.ev,
-            year,
-            shift: self.ev.current - year,
-        }
+        Cx::new(self.prog, self.ev, year, self.ev.current - year)
     }
 
     /// The state of unit `i` of this period, once it has been evaluated.

@@ -2,6 +2,7 @@
 //! No type checks here: the checker has settled them.
 
 mod expr;
+pub mod stream;
 
 use crate::diag::{codes, Diag};
 use crate::ir::*;
@@ -43,26 +44,59 @@ impl UnitRow {
 /// One child of a group, or the whole condition of a target.
 #[derive(Debug, Clone)]
 pub struct NodeResult {
-    pub label: Option<String>,
     pub status: Status,
     pub actual: Option<Value>,
     pub goal: Option<Value>,
     pub high: Option<Value>,
-    pub gap: Option<Decimal>,
-    pub achievement: Option<Decimal>,
+    /// How the actual was measured against the goal, once both were
+    /// there: gap and achievement are made from it on demand.
+    pub measure: Option<Measure>,
     pub children: Vec<NodeResult>,
+}
+
+/// What a comparison's actual and goal mean, for its gap and achievement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measure {
+    pub op: CmpOp,
+    /// A number, percent or quantity (an achievement ratio makes sense).
+    pub numeric: bool,
+}
+
+impl NodeResult {
+    /// Actual − goal: in base units for numbers, in days for dates.
+    pub fn gap(&self) -> Option<Decimal> {
+        self.measure?;
+        match (self.actual.as_ref()?, self.goal.as_ref()?) {
+            (Value::Num(x), Value::Num(y)) => x.checked_sub(*y),
+            (Value::Date(x), Value::Date(y)) => Some(Decimal::from((*x - *y).num_days())),
+            _ => None,
+        }
+    }
+    /// Actual ÷ goal (goal ÷ actual when lower is better).
+    pub fn achievement(&self) -> Option<Decimal> {
+        let m = self.measure?;
+        if !m.numeric {
+            return None;
+        }
+        match (self.actual.as_ref()?, self.goal.as_ref()?) {
+            (Value::Num(x), Value::Num(y)) => match m.op {
+                CmpOp::Ge | CmpOp::Gt => x.checked_div(*y),
+                CmpOp::Le | CmpOp::Lt => y.checked_div(*x),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 impl NodeResult {
     fn bare(status: Status) -> Self {
         NodeResult {
-            label: None,
             status,
             actual: None,
             goal: None,
             high: None,
-            gap: None,
-            achievement: None,
+            measure: None,
             children: Vec::new(),
         }
     }
@@ -183,6 +217,19 @@ pub struct Evaluation {
     pub periods: BTreeMap<i32, Period>,
     pub current: i32,
     pub warnings: Vec<Diag>,
+    pub detail: Detail,
+}
+
+/// How much of each criterion's result an evaluation keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Actual, goal, gap and achievement of every comparison, and every
+    /// child of a group: for JSON, the table, `explain` and tests.
+    #[default]
+    Full,
+    /// Statuses and points only (values are still kept where points are
+    /// computed from them): for the wide CSV, which shows nothing else.
+    Statuses,
 }
 
 impl Evaluation {
@@ -226,11 +273,20 @@ pub fn max_points(c: &Criterion) -> Option<Decimal> {
 
 /// Evaluate the campaign. `rows` may hold several periods; rows without a
 /// period belong to the campaign's year. Parent cycles are data errors.
+pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Diag>> {
+    evaluate_with(prog, rows, Detail::Full)
+}
+
+/// [`evaluate`], keeping the [`Detail`] asked for.
 #[allow(
     clippy::indexing_slicing,
     reason = "indices range over one period's rows, states and members, which are built together with the same length"
 )]
-pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Diag>> {
+pub fn evaluate_with(
+    prog: &Program,
+    rows: Vec<UnitRow>,
+    detail: Detail,
+) -> Result<Evaluation, Vec<Diag>> {
     let current = prog
         .info
         .year()
@@ -342,6 +398,7 @@ pub fn evaluate(prog: &Program, rows: Vec<UnitRow>) -> Result<Evaluation, Vec<Di
         periods,
         current,
         warnings: Vec::new(),
+        detail,
     };
     let years: Vec<i32> = ev
         .periods
@@ -438,12 +495,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                     .map(|start| {
                         let unit_state = &unit_state;
                         scope.spawn(move || {
-                            let cx = expr::Cx {
-                                prog,
-                                ev: ev_ref,
-                                year,
-                                shift,
-                            };
+                            let cx = expr::Cx::new(prog, ev_ref, year, shift);
                             (start..(start + chunk).min(n))
                                 .map(|i| unit_state(&cx, i))
                                 .collect::<Vec<_>>()
@@ -472,12 +524,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     if !evaluated {
         for &i in &order {
             let st = {
-                let cx = expr::Cx {
-                    prog,
-                    ev,
-                    year,
-                    shift,
-                };
+                let cx = expr::Cx::new(prog, ev, year, shift);
                 unit_state(&cx, i)
             };
             if let Some(p) = ev.periods.get_mut(&year) {
@@ -496,12 +543,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     if let Some(rank) = &prog.rank {
         let keys: Vec<Vec<Value>> = (0..n)
             .map(|i| {
-                let cx = expr::Cx {
-                    prog,
-                    ev,
-                    year,
-                    shift,
-                };
+                let cx = expr::Cx::new(prog, ev, year, shift);
                 let st = &ev.periods[&year].states[i];
                 let mut k = vec![cx.eval(&rank.key, i, st)];
                 for (e, _) in &rank.then {
@@ -541,12 +583,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     if let Some(rating) = &prog.rating {
         for &i in &order {
             let (chosen, trace) = {
-                let cx = expr::Cx {
-                    prog,
-                    ev,
-                    year,
-                    shift,
-                };
+                let cx = expr::Cx::new(prog, ev, year, shift);
                 let st = &ev.periods[&year].states[i];
                 let mut trace = Vec::new();
                 let mut chosen = None;
@@ -592,12 +629,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         let conds: Vec<Value> = order
             .iter()
             .map(|&i| {
-                let cx = expr::Cx {
-                    prog,
-                    ev,
-                    year,
-                    shift,
-                };
+                let cx = expr::Cx::new(prog, ev, year, shift);
                 let st = &ev.periods[&year].states[i];
                 match &award.when {
                     None => Value::Bool(true),
@@ -645,12 +677,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                             Some(c) => members
                                 .iter()
                                 .filter(|&&i| {
-                                    let cx = expr::Cx {
-                                        prog,
-                                        ev,
-                                        year,
-                                        shift,
-                                    };
+                                    let cx = expr::Cx::new(prog, ev, year, shift);
                                     cx.eval(c, i, &states[i]) == Value::Bool(true)
                                 })
                                 .count(),
@@ -773,6 +800,15 @@ pub fn compare_keys(a: &[Value], b: &[Value], asc: &[bool]) -> Ordering {
     Ordering::Equal
 }
 
+/// Whether a criterion's points are computed from its actual and goal
+/// (not only from its status).
+fn needs_values(c: &Criterion) -> bool {
+    c.points
+        .as_ref()
+        .map(|p| p.mode != PointsMode::Plain || p.bonus.is_some() || p.penalty.is_some())
+        .unwrap_or(false)
+}
+
 fn applies(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> bool {
     c.applies
         .iter()
@@ -793,7 +829,13 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
         return out;
     }
     match &c.kind {
-        CritKind::Target(t) => out.node = tnode(cx, t, i, st),
+        CritKind::Target(t) => {
+            out.node = if cx.ev.detail == Detail::Statuses && !needs_values(c) {
+                NodeResult::bare(tstatus(cx, t, i, st))
+            } else {
+                tnode(cx, t, i, st)
+            }
+        }
         CritKind::Deadline(d) => {
             let date = cx.eval(&d.date, i, st);
             let due = cx.eval(&d.due, i, st);
@@ -803,7 +845,10 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                 let gap = (*a - *b).num_days();
                 let late = if d.before { gap + 1 } else { gap };
                 node.status = if late > 0 { Status::Late } else { Status::Met };
-                node.gap = Some(Decimal::from(gap));
+                node.measure = Some(Measure {
+                    op: CmpOp::Le,
+                    numeric: false,
+                });
                 out.days_late = Some(late.max(0));
             }
             node.actual = if date.is_missing() { None } else { Some(date) };
@@ -889,13 +934,123 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
     out
 }
 
+/// The status of `actual OP goal` (with the band's `high`), all present.
+fn compare_status(op: CmpOp, a: &Value, g: &Value, h: Option<&Value>) -> Status {
+    let o = expr::cmp_values(a, g).unwrap_or(Ordering::Equal);
+    let yes_no = |b: bool| if b { Status::Met } else { Status::NotMet };
+    match op {
+        CmpOp::Ge => match h {
+            Some(h) => {
+                if expr::cmp_values(a, h) == Some(Ordering::Greater) {
+                    Status::Exceeded
+                } else {
+                    yes_no(o != Ordering::Less)
+                }
+            }
+            None => match o {
+                Ordering::Greater => Status::Exceeded,
+                Ordering::Equal => Status::Met,
+                Ordering::Less => Status::NotMet,
+            },
+        },
+        CmpOp::Le => match o {
+            Ordering::Less => Status::Exceeded,
+            Ordering::Equal => Status::Met,
+            Ordering::Greater => Status::NotMet,
+        },
+        CmpOp::Gt => yes_no(o == Ordering::Greater),
+        CmpOp::Lt => yes_no(o == Ordering::Less),
+        CmpOp::Eq => yes_no(o == Ordering::Equal),
+        CmpOp::Ne => yes_no(o != Ordering::Equal),
+    }
+}
+
+/// The status of `actual in lo .. hi`, all present.
+fn interval_status(a: &Value, l: &Value, h: &Value) -> Status {
+    let inside = expr::cmp_values(a, l) != Some(Ordering::Less)
+        && expr::cmp_values(a, h) != Some(Ordering::Greater);
+    if inside {
+        Status::Met
+    } else {
+        Status::NotMet
+    }
+}
+
+/// A group's status from its children's.
+fn group_status(kind: &GroupKind, kids: impl Iterator<Item = Status>) -> Status {
+    // Statuses of one rank differ only in `late` / `not_applicable`, which
+    // become `not_met` / `missing` below: any of them will do.
+    let status = match kind {
+        GroupKind::All => kids.min_by_key(|s| s.rank()).unwrap_or(Status::Met),
+        GroupKind::Any => kids.max_by_key(|s| s.rank()).unwrap_or(Status::NotMet),
+        GroupKind::AtLeast(n) => {
+            let mut ranks: Vec<Status> = kids.collect();
+            ranks.sort_by_key(|s| std::cmp::Reverse(s.rank()));
+            let n = (*n as usize).max(1);
+            ranks.get(n - 1).copied().unwrap_or(Status::NotMet)
+        }
+    };
+    match status {
+        Status::Late => Status::NotMet,
+        Status::NotApplicable => Status::Missing,
+        s => s,
+    }
+}
+
+fn cond_status(v: Value) -> Status {
+    match v {
+        Value::Bool(true) => Status::Met,
+        Value::Bool(false) => Status::NotMet,
+        _ => Status::Missing,
+    }
+}
+
+/// The status of a target's condition alone, with no values kept: what
+/// [`Detail::Statuses`] evaluates.
+fn tstatus(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> Status {
+    match t {
+        TNode::Cond(e) => cond_status(cx.eval(e, i, st)),
+        TNode::Compare {
+            actual,
+            op,
+            goal,
+            high,
+            ..
+        } => {
+            let a = cx.eval(actual, i, st);
+            if a.is_missing() {
+                return Status::Missing;
+            }
+            let g = cx.eval(goal, i, st);
+            if g.is_missing() {
+                return Status::Missing;
+            }
+            let h = high.as_ref().map(|h| cx.eval(h, i, st));
+            if h.as_ref().map(Value::is_missing).unwrap_or(false) {
+                return Status::Missing;
+            }
+            compare_status(*op, &a, &g, h.as_ref())
+        }
+        TNode::Interval { actual, lo, hi, .. } => {
+            let (a, l, h) = (
+                cx.eval(actual, i, st),
+                cx.eval(lo, i, st),
+                cx.eval(hi, i, st),
+            );
+            if a.is_missing() || l.is_missing() || h.is_missing() {
+                return Status::Missing;
+            }
+            interval_status(&a, &l, &h)
+        }
+        TNode::Group { kind, children } => {
+            group_status(kind, children.iter().map(|(_, n, _)| tstatus(cx, n, i, st)))
+        }
+    }
+}
+
 fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
     match t {
-        TNode::Cond(e) => NodeResult::bare(match cx.eval(e, i, st) {
-            Value::Bool(true) => Status::Met,
-            Value::Bool(false) => Status::NotMet,
-            _ => Status::Missing,
-        }),
+        TNode::Cond(e) => NodeResult::bare(cond_status(cx.eval(e, i, st))),
         TNode::Compare {
             actual,
             op,
@@ -921,80 +1076,16 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
                 node.actual = if a.is_missing() { None } else { Some(a) };
                 return node;
             }
-            let o = expr::cmp_values(&a, &g).unwrap_or(Ordering::Equal);
-            node.status = match op {
-                CmpOp::Ge => match &h {
-                    Some(h) => {
-                        if expr::cmp_values(&a, h) == Some(Ordering::Greater) {
-                            Status::Exceeded
-                        } else if o != Ordering::Less {
-                            Status::Met
-                        } else {
-                            Status::NotMet
-                        }
-                    }
-                    None => match o {
-                        Ordering::Greater => Status::Exceeded,
-                        Ordering::Equal => Status::Met,
-                        Ordering::Less => Status::NotMet,
-                    },
-                },
-                CmpOp::Le => match o {
-                    Ordering::Less => Status::Exceeded,
-                    Ordering::Equal => Status::Met,
-                    Ordering::Greater => Status::NotMet,
-                },
-                CmpOp::Gt => {
-                    if o == Ordering::Greater {
-                        Status::Met
-                    } else {
-                        Status::NotMet
-                    }
-                }
-                CmpOp::Lt => {
-                    if o == Ordering::Less {
-                        Status::Met
-                    } else {
-                        Status::NotMet
-                    }
-                }
-                CmpOp::Eq => {
-                    if o == Ordering::Equal {
-                        Status::Met
-                    } else {
-                        Status::NotMet
-                    }
-                }
-                CmpOp::Ne => {
-                    if o != Ordering::Equal {
-                        Status::Met
-                    } else {
-                        Status::NotMet
-                    }
-                }
-            };
-            match (&a, &g) {
-                (Value::Num(x), Value::Num(y)) => {
-                    node.gap = x.checked_sub(*y);
-                    let numeric = matches!(
-                        ty,
-                        crate::value::Type::Number
-                            | crate::value::Type::Percent
-                            | crate::value::Type::Quantity(_)
-                    );
-                    if numeric {
-                        node.achievement = match op {
-                            CmpOp::Ge | CmpOp::Gt => x.checked_div(*y),
-                            CmpOp::Le | CmpOp::Lt => y.checked_div(*x),
-                            _ => None,
-                        };
-                    }
-                }
-                (Value::Date(x), Value::Date(y)) => {
-                    node.gap = Some(Decimal::from((*x - *y).num_days()))
-                }
-                _ => {}
-            }
+            node.status = compare_status(*op, &a, &g, h.as_ref());
+            node.measure = Some(Measure {
+                op: *op,
+                numeric: matches!(
+                    ty,
+                    crate::value::Type::Number
+                        | crate::value::Type::Percent
+                        | crate::value::Type::Quantity(_)
+                ),
+            });
             node.actual = Some(a);
             node
         }
@@ -1003,53 +1094,20 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
             let l = cx.eval(lo, i, st);
             let h = cx.eval(hi, i, st);
             let mut node = NodeResult::bare(Status::Missing);
-            node.goal = if l.is_missing() {
-                None
-            } else {
-                Some(l.clone())
-            };
-            node.high = if h.is_missing() {
-                None
-            } else {
-                Some(h.clone())
-            };
             if !(a.is_missing() || l.is_missing() || h.is_missing()) {
-                let inside = expr::cmp_values(&a, &l) != Some(Ordering::Less)
-                    && expr::cmp_values(&a, &h) != Some(Ordering::Greater);
-                node.status = if inside { Status::Met } else { Status::NotMet };
+                node.status = interval_status(&a, &l, &h);
             }
+            node.goal = if l.is_missing() { None } else { Some(l) };
+            node.high = if h.is_missing() { None } else { Some(h) };
             node.actual = if a.is_missing() { None } else { Some(a) };
             node
         }
         TNode::Group { kind, children } => {
             let kids: Vec<NodeResult> = children
                 .iter()
-                .map(|(label, n, _)| {
-                    let mut r = tnode(cx, n, i, st);
-                    r.label = label.clone();
-                    r
-                })
+                .map(|(_, n, _)| tnode(cx, n, i, st))
                 .collect();
-            let mut ranks: Vec<Status> = kids.iter().map(|k| k.status).collect();
-            ranks.sort_by_key(|s| std::cmp::Reverse(s.rank()));
-            let status = match kind {
-                GroupKind::All => ranks.last().copied().unwrap_or(Status::Met),
-                GroupKind::Any => ranks.first().copied().unwrap_or(Status::NotMet),
-                GroupKind::AtLeast(n) => {
-                    let n = (*n as usize).max(1);
-                    ranks.get(n - 1).copied().unwrap_or(Status::NotMet)
-                }
-            };
-            let status = if status == Status::Late {
-                Status::NotMet
-            } else {
-                status
-            };
-            let mut node = NodeResult::bare(if status == Status::NotApplicable {
-                Status::Missing
-            } else {
-                status
-            });
+            let mut node = NodeResult::bare(group_status(kind, kids.iter().map(|k| k.status)));
             node.children = kids;
             node
         }
@@ -1068,7 +1126,7 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
         PointsMode::Proportional => {
             let a = r
                 .node
-                .achievement
+                .achievement()
                 .unwrap_or(Decimal::ZERO)
                 .clamp(Decimal::ZERO, Decimal::ONE);
             t.note = Note::Proportional { n, achievement: a };
@@ -1150,6 +1208,15 @@ fn steps_between(a: Decimal, b: Decimal, step: Decimal) -> Decimal {
 fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
     let within = prog.rank.as_ref().map(|r| r.within).unwrap_or(Field::Bloc);
     let precision = prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
+    let relative = |c: &Criterion| {
+        c.points
+            .as_ref()
+            .map(|p| p.mode == PointsMode::Relative)
+            .unwrap_or(false)
+    };
+    if !prog.criteria.iter().any(relative) {
+        return;
+    }
     let groups = group_by(ev, year, within);
     let two = Decimal::TWO;
     for (ci, c) in prog.criteria.iter().enumerate() {
@@ -1164,12 +1231,12 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
             let best = members
                 .iter()
                 .filter(|&&i| p.states[i].criteria[ci].status() == Status::Exceeded)
-                .filter_map(|&i| p.states[i].criteria[ci].node.achievement)
+                .filter_map(|&i| p.states[i].criteria[ci].node.achievement())
                 .max();
             for &i in members {
                 let r = &mut p.states[i].criteria[ci];
                 let half = spec.n / two;
-                let a = r.node.achievement;
+                let a = r.node.achievement();
                 let base = match (r.status(), a, best) {
                     (Status::Exceeded, Some(a), Some(b)) if a >= b => spec.n,
                     (Status::Exceeded, Some(a), Some(b)) if b > Decimal::ONE => half
@@ -1238,12 +1305,7 @@ pub fn shift_date(d: chrono::NaiveDate, years: i32) -> chrono::NaiveDate {
 
 /// Evaluate a test's expectation after the evaluation.
 pub fn eval_after(prog: &Program, ev: &Evaluation, e: &IExpr) -> Value {
-    let cx = expr::Cx {
-        prog,
-        ev,
-        year: ev.current,
-        shift: 0,
-    };
+    let cx = expr::Cx::new(prog, ev, ev.current, 0);
     let st = UnitState::default();
     cx.eval(e, usize::MAX, &st)
 }
@@ -1258,12 +1320,7 @@ pub fn condition_details(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr)
     let Some(&i) = p.index.get(unit) else {
         return out;
     };
-    let cx = expr::Cx {
-        prog,
-        ev,
-        year: ev.current,
-        shift: 0,
-    };
+    let cx = expr::Cx::new(prog, ev, ev.current, 0);
     if let Some(st) = p.states.get(i) {
         cx.details(e, i, st, &mut out);
     }
@@ -1317,12 +1374,7 @@ pub fn condition_value(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -
     let Some(&i) = p.index.get(unit) else {
         return Value::Missing;
     };
-    let cx = expr::Cx {
-        prog,
-        ev,
-        year: ev.current,
-        shift: 0,
-    };
+    let cx = expr::Cx::new(prog, ev, ev.current, 0);
     match p.states.get(i) {
         Some(st) => cx.eval(e, i, st),
         None => Value::Missing,

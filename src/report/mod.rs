@@ -103,7 +103,7 @@ fn node_json(
             .map(|v| value_json(prog, v, display, ty))
             .unwrap_or(J::Null),
     );
-    let gap = match (n.gap, n.actual.as_ref()) {
+    let gap = match (n.gap(), n.actual.as_ref()) {
         (Some(g), Some(Value::Date(_))) => json!({"value": fmt_dec(g), "unit": "days"}),
         (Some(g), _) => json!({"value": dec_in(g, display), "unit": display.text}),
         (None, _) => J::Null,
@@ -111,7 +111,7 @@ fn node_json(
     m.insert("gap".into(), gap);
     m.insert(
         "achievement".into(),
-        n.achievement
+        n.achievement()
             .map(|a| J::String(fmt_dec(a)))
             .unwrap_or(J::Null),
     );
@@ -120,18 +120,23 @@ fn node_json(
 
 /// The children of a group, each in its own unit.
 fn children_json(prog: &Program, t: Option<&TNode>, n: &NodeResult) -> Vec<J> {
-    let kids: Vec<Option<&TNode>> = match t {
-        Some(TNode::Group { children, .. }) => children.iter().map(|(_, c, _)| Some(c)).collect(),
+    let kids: Vec<(Option<&str>, &TNode)> = match t {
+        Some(TNode::Group { children, .. }) => {
+            children.iter().map(|(l, c, _)| (l.as_deref(), c)).collect()
+        }
         _ => Vec::new(),
     };
     n.children
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let tn = kids.get(i).copied().flatten();
+            let (label, tn) = match kids.get(i) {
+                Some((l, t)) => (*l, Some(*t)),
+                None => (None, None),
+            };
             let (display, ty) = node_display(tn);
             let mut m = node_json(prog, c, &display, ty.as_ref());
-            m.insert("label".into(), json!(c.label));
+            m.insert("label".into(), json!(label));
             m.insert("children".into(), J::Array(children_json(prog, tn, c)));
             J::Object(m)
         })
@@ -272,78 +277,170 @@ pub fn eval_json(prog: &Program, ev: &Evaluation, skipped: &[Skipped], warnings:
         .units()
         .map(|(row, st)| unit_json(prog, ev, row, st))
         .collect();
-    let period = prog.info.period.map(|(a, b)| json!({"from": a.format("%Y-%m-%d").to_string(), "to": b.format("%Y-%m-%d").to_string()}));
     json!({
-        "campaign": {"id": prog.info.id, "title": prog.info.title, "period": period},
+        "campaign": campaign_json(prog),
         "units": units,
         "skipped": skipped,
         "warnings": warnings,
     })
 }
 
+fn campaign_json(prog: &Program) -> J {
+    let period = prog.info.period.map(|(a, b)| json!({"from": a.format("%Y-%m-%d").to_string(), "to": b.format("%Y-%m-%d").to_string()}));
+    json!({"id": prog.info.id, "title": prog.info.title, "period": period})
+}
+
+/// Pretty JSON whose lines after the first are indented by `indent` spaces,
+/// to sit inside a pretty-printed object. serde_json escapes every newline
+/// inside strings, so each line break is one of the layout's.
+fn pretty_at(v: &J, indent: usize) -> String {
+    let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+    let pad = format!("\n{}", " ".repeat(indent));
+    text.replace('\n', &pad)
+}
+
+/// The JSON report written piece by piece, unit by unit, byte for byte as
+/// `serde_json::to_string_pretty(&eval_json(…))` followed by a newline.
+pub struct JsonPieces;
+
+impl JsonPieces {
+    /// Everything before the first unit.
+    pub fn head(prog: &Program) -> String {
+        format!(
+            "{{\n  \"campaign\": {},\n  \"units\": [",
+            pretty_at(&campaign_json(prog), 2)
+        )
+    }
+    /// The units of an evaluation, each on its lines, separated by commas
+    /// (the separator between two pieces is [`JsonPieces::SEP`]).
+    pub fn units(prog: &Program, ev: &Evaluation, out: &mut Vec<u8>) {
+        for (k, (row, st)) in ev.units().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\n    ");
+            out.extend_from_slice(pretty_at(&unit_json(prog, ev, row, st), 4).as_bytes());
+        }
+    }
+    pub const SEP: &'static [u8] = b",";
+    /// Everything after the last unit.
+    pub fn tail(any_units: bool, skipped: &[Skipped], warnings: &J) -> String {
+        let skipped = serde_json::to_value(skipped).unwrap_or(J::Array(Vec::new()));
+        format!(
+            "{}],\n  \"skipped\": {},\n  \"warnings\": {}\n}}\n",
+            if any_units { "\n  " } else { "" },
+            pretty_at(&skipped, 2),
+            pretty_at(warnings, 2)
+        )
+    }
+}
+
+/// The JSON report of an evaluation held in memory.
+pub fn eval_json_text(
+    prog: &Program,
+    ev: &Evaluation,
+    skipped: &[Skipped],
+    warnings: &J,
+) -> String {
+    let mut units = Vec::new();
+    JsonPieces::units(prog, ev, &mut units);
+    let mut s = JsonPieces::head(prog);
+    s.push_str(&String::from_utf8_lossy(&units));
+    s.push_str(&JsonPieces::tail(
+        ev.units().next().is_some(),
+        skipped,
+        warnings,
+    ));
+    s
+}
+
 /// Wide CSV: one row per unit.
 pub fn eval_csv(prog: &Program, ev: &Evaluation, locale: Locale) -> Result<Vec<u8>, String> {
-    let scored = prog.scoring.is_some();
+    let mut out = csv_head(prog, locale)?;
+    csv_units(prog, ev, locale, &mut out)?;
+    Ok(out)
+}
+
+fn csv_writer(locale: Locale, out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    let delim = if locale == Locale::Vi { b';' } else { b',' };
+    csv::WriterBuilder::new().delimiter(delim).from_writer(out)
+}
+
+/// The wide CSV's byte-order mark (`vi`) and header row.
+pub fn csv_head(prog: &Program, locale: Locale) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     if locale == Locale::Vi {
         out.extend_from_slice("\u{FEFF}".as_bytes());
     }
-    let delim = if locale == Locale::Vi { b';' } else { b',' };
-    {
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(delim)
-            .from_writer(&mut out);
-        let mut header: Vec<String> = ["id", "name", "bloc", "score", "rank", "rating", "awards"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        for c in &prog.criteria {
-            header.push(c.id.clone());
-            if scored {
-                header.push(format!("{}.points", c.id));
-            }
-        }
-        w.write_record(&header).map_err(|e| e.to_string())?;
-        let num = |d: Decimal| {
-            let s = fmt_dec(d);
-            if locale == Locale::Vi {
-                s.replace('.', ",")
-            } else {
-                s
-            }
-        };
-        for (row, st) in ev.units() {
-            let rating = st
-                .rating
-                .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
-                .map(|b| b.id.clone());
-            let awards: Vec<&str> = prog
-                .awards
-                .iter()
-                .zip(st.awards.iter())
-                .filter(|(_, g)| **g)
-                .map(|(a, _)| a.id.as_str())
-                .collect();
-            let mut rec = vec![
-                row.id.clone(),
-                row.name.clone().unwrap_or_default(),
-                row.bloc.clone().unwrap_or_default(),
-                st.score.map(num).unwrap_or_default(),
-                st.rank.map(|r| r.to_string()).unwrap_or_default(),
-                rating.unwrap_or_default(),
-                awards.join(";"),
-            ];
-            for r in &st.criteria {
-                rec.push(r.status().as_str().to_string());
-                if scored {
-                    rec.push(r.points.map(num).unwrap_or_default());
-                }
-            }
-            w.write_record(&rec).map_err(|e| e.to_string())?;
-        }
-        w.flush().map_err(|e| e.to_string())?;
+    let mut w = csv_writer(locale, &mut out);
+    for h in ["id", "name", "bloc", "score", "rank", "rating", "awards"] {
+        w.write_field(h).map_err(|e| e.to_string())?;
     }
+    for c in &prog.criteria {
+        w.write_field(&c.id).map_err(|e| e.to_string())?;
+        if prog.scoring.is_some() {
+            w.write_field(format!("{}.points", c.id))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    w.write_record(None::<&[u8]>).map_err(|e| e.to_string())?;
+    w.flush().map_err(|e| e.to_string())?;
+    drop(w);
     Ok(out)
+}
+
+/// The wide CSV's rows for the units of an evaluation.
+pub fn csv_units(
+    prog: &Program,
+    ev: &Evaluation,
+    locale: Locale,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let scored = prog.scoring.is_some();
+    let mut w = csv_writer(locale, out);
+    let num = |d: Decimal| {
+        let s = fmt_dec(d);
+        if locale == Locale::Vi {
+            s.replace('.', ",")
+        } else {
+            s
+        }
+    };
+    let e = |e: csv::Error| e.to_string();
+    for (row, st) in ev.units() {
+        let rating = st
+            .rating
+            .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
+            .map(|b| b.id.as_str());
+        let awards: Vec<&str> = prog
+            .awards
+            .iter()
+            .zip(st.awards.iter())
+            .filter(|(_, g)| **g)
+            .map(|(a, _)| a.id.as_str())
+            .collect();
+        w.write_field(&row.id).map_err(e)?;
+        w.write_field(row.name.as_deref().unwrap_or_default())
+            .map_err(e)?;
+        w.write_field(row.bloc.as_deref().unwrap_or_default())
+            .map_err(e)?;
+        w.write_field(st.score.map(num).unwrap_or_default())
+            .map_err(e)?;
+        w.write_field(st.rank.map(|r| r.to_string()).unwrap_or_default())
+            .map_err(e)?;
+        w.write_field(rating.unwrap_or_default()).map_err(e)?;
+        w.write_field(awards.join(";")).map_err(e)?;
+        for r in &st.criteria {
+            w.write_field(r.status().as_str()).map_err(e)?;
+            if scored {
+                w.write_field(r.points.map(num).unwrap_or_default())
+                    .map_err(e)?;
+            }
+        }
+        w.write_record(None::<&[u8]>).map_err(e)?;
+    }
+    w.flush().map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 fn status_mark(s: Status) -> &'static str {
