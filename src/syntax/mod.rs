@@ -126,7 +126,7 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         quantity => "a quantity like `16_068 tỷ đồng`",
         expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | additive | multiplicative
         | unary | postfix | target_body => "an expression",
-        cmp_op | comparison | band => "a comparison (`>=`, `<=`, …)",
+        cmp_op | comparison => "a comparison (`>=`, `<=`, …)",
         kw_by | due => "`by` or `before` and the due date",
         kw_before => "`before`",
         kw_use | use_decl => "`use`",
@@ -343,9 +343,13 @@ struct Builder<'a> {
 const LIMIT_BUILD_DEPTH: usize = 1_200;
 
 impl<'a> Builder<'a> {
+    /// A pair's span without the whitespace the grammar skipped after it
+    /// (an optional part that did not match leaves it inside), so that a
+    /// diagnostic points at the text alone.
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let end = s.start() + s.as_str().trim_end().len();
+        Span::new(self.file, s.start(), end.max(s.start()))
     }
 
     fn number(&mut self, p: &Pair<Rule>) -> Decimal {
@@ -1480,9 +1484,32 @@ impl<'a> Builder<'a> {
                 let mut parts: Vec<Pair<'a, Rule>> = tail.into_inner().collect();
                 let l = Box::new(lhs);
                 let kind = match trule {
-                    Rule::band => {
-                        let hi = parts.pop().map(|q| self.expr(q));
+                    Rule::comparison
+                        if parts.last().map(|q| q.as_rule()) == Some(Rule::band_high) =>
+                    {
+                        let high = parts.pop();
+                        let op = parts.first().map(|q| q.as_str());
                         let lo = parts.pop().map(|q| self.expr(q));
+                        let hi = high
+                            .and_then(|h| h.into_inner().next())
+                            .map(|q| self.expr(q));
+                        if op != Some(">=") {
+                            self.errors.push(
+                                Diag::error(
+                                    codes::SYNTAX,
+                                    format!(
+                                        "a band goal `low .. high` follows `>=`, not `{}`",
+                                        op.unwrap_or("")
+                                    ),
+                                )
+                                .at(span)
+                                .help("write `actual >= 138 .. 140` (met from 138, exceeded above 140), or compare with one goal"),
+                            );
+                            return Expr {
+                                kind: ExprKind::Lit(Literal::Bool(false)),
+                                span,
+                            };
+                        }
                         match (lo, hi) {
                             (Some(lo), Some(hi)) => ExprKind::Band(l, Box::new(lo), Box::new(hi)),
                             _ => return self.bad(span),
