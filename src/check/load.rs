@@ -25,6 +25,11 @@ pub struct Loaded {
 
 /// Normalise text as every stage expects it: NFC.
 pub fn normalize(text: &str) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    // Text already in NFC (almost always) is copied, not rebuilt.
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return text.to_string();
+    }
     text.nfc().collect()
 }
 
