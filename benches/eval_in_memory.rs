@@ -9,6 +9,10 @@
 //! - `criteria_scaling`: generated plans of 100, 1 000 and 10 000 criteria
 //!   over the same units (throughput in criterion evaluations per second).
 //!
+//! Each plan is evaluated with `Detail::Full` (`full/N`: every actual, goal,
+//! gap and achievement kept, for JSON, the table and `explain`) and with
+//! `Detail::Statuses` (`statuses/N`: what the wide CSV needs).
+//!
 //! Unit counts: `THIDUA_BENCH_UNITS` (default `10000,100000`; add `1000000`
 //! on a machine with the memory for it). The rows are read once, outside
 //! the timed loop; each iteration evaluates a fresh clone (`iter_batched`,
@@ -20,6 +24,7 @@ use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
+use thidua::eval::Detail;
 
 fn sizes() -> Vec<usize> {
     std::env::var("THIDUA_BENCH_UNITS")
@@ -41,13 +46,15 @@ fn plan_units<M: Measurement>(c: &mut Criterion<M>, name: &str, prog: &thidua::i
         drop(ev);
         g.throughput(Throughput::Elements(n as u64));
         g.measurement_time(Duration::from_secs(if n >= 100_000 { 60 } else { 10 }));
-        g.bench_function(format!("{n}"), |b| {
-            b.iter_batched(
-                || rows.clone(),
-                |rows| black_box(thidua::eval::evaluate(prog, rows)),
-                BatchSize::PerIteration,
-            )
-        });
+        for (name, detail) in [("full", Detail::Full), ("statuses", Detail::Statuses)] {
+            g.bench_function(format!("{name}/{n}"), |b| {
+                b.iter_batched(
+                    || rows.clone(),
+                    |rows| black_box(thidua::eval::evaluate_with(prog, rows, detail)),
+                    BatchSize::PerIteration,
+                )
+            });
+        }
     }
     g.finish();
 }

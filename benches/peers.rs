@@ -6,8 +6,11 @@
 //!
 //! - `baseline`: Rust, rust_decimal, the 20 comparisons hard-coded over a
 //!   struct (benches/common/bg20.rs);
-//! - `thidua`: `eval::evaluate` of benches/plans/bac_giang_20_targets.thidua
-//!   over rows read by `data::read_files` (clone untimed);
+//! - `thidua`: `eval::evaluate_with(…, Detail::Statuses)` of
+//!   benches/plans/bac_giang_20_targets.thidua over rows read by
+//!   `data::read_files` (clone untimed): statuses only, what every engine
+//!   here computes; `thidua_full` keeps actual, goal, gap and achievement
+//!   too (`Detail::Full`, what JSON and `explain` need);
 //! - `cel`: the `cel` crate (formerly `cel-interpreter`), 20 programs
 //!   compiled once; per unit a child scope whose variable resolver reads the
 //!   unit's fields (doubles: CEL has no decimal type);
@@ -34,6 +37,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
+use thidua::eval::Detail;
 use thidua::value::Status;
 
 const CHECKED_UNITS: usize = 2_000;
@@ -243,9 +247,16 @@ fn peers<M: Measurement>(c: &mut Criterion<M>) {
         &common::manifest_dir().join("benches/plans/bac_giang_20_targets.thidua"),
     );
     let rows = common::rows_from_csv(&plan, &csv);
+    let ev = thidua::eval::evaluate_with(
+        &plan,
+        rows[..CHECKED_UNITS.min(n)].to_vec(),
+        Detail::Statuses,
+    )
+    .expect("evaluates");
+    agree("thidua", &thidua_statuses(&ev), &want, true);
     let ev =
         thidua::eval::evaluate(&plan, rows[..CHECKED_UNITS.min(n)].to_vec()).expect("evaluates");
-    agree("thidua", &thidua_statuses(&ev), &want, true);
+    agree("thidua_full", &thidua_statuses(&ev), &want, true);
 
     let cel_root = cel::Context::default();
     let cel_progs = cel_programs();
@@ -273,6 +284,13 @@ fn peers<M: Measurement>(c: &mut Criterion<M>) {
         b.iter(|| black_box(run_baseline(black_box(&units), &goals)))
     });
     g.bench_function(format!("thidua/{n}"), |b| {
+        b.iter_batched(
+            || rows.clone(),
+            |rows| black_box(thidua::eval::evaluate_with(&plan, rows, Detail::Statuses)),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function(format!("thidua_full/{n}"), |b| {
         b.iter_batched(
             || rows.clone(),
             |rows| black_box(thidua::eval::evaluate(&plan, rows)),
