@@ -99,7 +99,7 @@ fn rows(n: usize) -> String {
     s.push('\n');
     for i in 0..n {
         let cell = |k: usize, v: String| {
-            if (i * 7 + k) % 23 == 0 {
+            if (i * 7 + k).is_multiple_of(23) {
                 String::new()
             } else {
                 v
@@ -111,7 +111,13 @@ fn rows(n: usize) -> String {
         let agri = cell(4, format!("{}", 135 + i % 8));
         let day = 20 + i % 20;
         let submitted = cell(5, format!("2024-{:02}-{:02}", 1 + day / 31, 1 + day % 28));
-        let yes = |k: usize| if (i + k) % 3 == 0 { "không" } else { "có" };
+        let yes = |k: usize| {
+            if (i + k).is_multiple_of(3) {
+                "không"
+            } else {
+                "có"
+            }
+        };
         let _ = writeln!(
             s,
             "u{i:05},\"Đơn vị, số {i}\",K{},{growth},{revenue},{poverty},{agri},{submitted},{},{},{},{}",
@@ -119,7 +125,7 @@ fn rows(n: usize) -> String {
             yes(0),
             yes(1),
             yes(2),
-            if i % 11 == 0 { "" } else { yes(3) }
+            if i.is_multiple_of(11) { "" } else { yes(3) }
         );
     }
     s
