@@ -93,7 +93,7 @@ campaign luong "Scored" {
 
 const HEADER: &str = "id,name,bloc,growth,revenue,poverty,agri,submitted,urban,ba_dam.dam_nghi,ba_dam.dam_lam,ba_dam.dam_chiu";
 
-/// `n` rows (several chunks of 512), every status and some empty cells.
+/// `n` rows (several chunks of 256), every status and some empty cells.
 fn rows(n: usize) -> String {
     let mut s = String::from(HEADER);
     s.push('\n');

@@ -84,6 +84,66 @@ pub fn read_each(
     skip_bad_rows: bool,
     sink: &mut dyn FnMut(UnitRow, bool),
 ) -> Result<DataSet, Unreadable> {
+    let mut ds = read_with(prog, paths, locale, sink, None)?;
+    if skip_bad_rows {
+        skip_bad(&mut ds);
+    }
+    Ok(ds)
+}
+
+/// A row as the reader hands it to a streaming evaluation: a CSV record to
+/// be parsed on a worker thread, or a row already parsed (JSON).
+pub enum Pending<'p> {
+    Raw(RawRow<'p>),
+    Row(UnitRow),
+}
+
+impl Pending<'_> {
+    /// The parsed row, when it has no error (its errors go to `errors`).
+    pub fn parse(self, errors: &mut Vec<Diag>) -> Option<UnitRow> {
+        match self {
+            Pending::Raw(r) => r.parse(errors),
+            Pending::Row(u) => Some(u),
+        }
+    }
+}
+
+/// Read every data file, in order, handing each row on unparsed (CSV) or
+/// parsed (JSON) as soon as it is read, so that the cells can be parsed on
+/// other threads. The reader itself checks the records, the headers and
+/// that no unit repeats; a row's cell errors are found by
+/// [`Pending::parse`], in order after the errors the reader found before
+/// the row. The data set returned holds the errors found after the last
+/// row handed on, and the warnings; `--skip-bad-rows` is the caller's to
+/// apply ([`skip_bad`]) once every error is known.
+pub fn read_pending<'p>(
+    prog: &'p Program,
+    paths: &[impl AsRef<Path>],
+    locale: Locale,
+    pending: &mut dyn FnMut(Pending<'p>),
+) -> Result<DataSet, Unreadable> {
+    // Rows (JSON) and records (CSV) both go to `pending`, one at a time.
+    let cell = std::cell::RefCell::new(pending);
+    let mut rows = |u: UnitRow, _clean: bool| {
+        if let Ok(mut p) = cell.try_borrow_mut() {
+            (*p)(Pending::Row(u))
+        }
+    };
+    let mut raw = |r: RawRow<'p>| {
+        if let Ok(mut p) = cell.try_borrow_mut() {
+            (*p)(Pending::Raw(r))
+        }
+    };
+    read_with(prog, paths, locale, &mut rows, Some(&mut raw))
+}
+
+fn read_with<'p>(
+    prog: &'p Program,
+    paths: &[impl AsRef<Path>],
+    locale: Locale,
+    sink: &mut dyn FnMut(UnitRow, bool),
+    mut raw: Option<&mut dyn FnMut(RawRow<'p>)>,
+) -> Result<DataSet, Unreadable> {
     let mut ds = DataSet::default();
     let mut seen_columns: HashSet<String> = HashSet::new();
     let mut ids = IdSet::default();
@@ -100,6 +160,10 @@ pub fn read_each(
             columns: &mut seen_columns,
             ids: &mut ids,
             sink: &mut *sink,
+            raw: match raw.as_mut() {
+                Some(r) => Some(&mut **r),
+                None => None,
+            },
         };
         if is_json(p) {
             let bytes = std::fs::read(p).map_err(unreadable)?;
@@ -123,27 +187,29 @@ pub fn read_each(
             }
         }
     }
-    if skip_bad_rows {
-        let mut bad: HashMap<(String, usize), String> = HashMap::new();
-        for e in &ds.errors {
-            if let Some(l) = &e.location {
-                if l.row > 0 {
-                    bad.entry((l.file.clone(), l.row))
-                        .or_insert_with(|| e.message.clone());
-                }
+    Ok(ds)
+}
+
+/// `--skip-bad-rows`: the rows with an error become skipped rows; errors
+/// of a whole file (no row) still stop the run.
+pub fn skip_bad(ds: &mut DataSet) {
+    let mut bad: HashMap<(String, usize), String> = HashMap::new();
+    for e in &ds.errors {
+        if let Some(l) = &e.location {
+            if l.row > 0 {
+                bad.entry((l.file.clone(), l.row))
+                    .or_insert_with(|| e.message.clone());
             }
         }
-        let mut skipped: Vec<Skipped> = bad
-            .into_iter()
-            .map(|((file, row), reason)| Skipped { file, row, reason })
-            .collect();
-        skipped.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
-        ds.skipped = skipped;
-        // File-level errors (no row) still stop the run.
-        ds.errors
-            .retain(|e| e.location.as_ref().map(|l| l.row == 0).unwrap_or(true));
     }
-    Ok(ds)
+    let mut skipped: Vec<Skipped> = bad
+        .into_iter()
+        .map(|((file, row), reason)| Skipped { file, row, reason })
+        .collect();
+    skipped.sort_by(|a, b| (a.file.as_str(), a.row).cmp(&(b.file.as_str(), b.row)));
+    ds.skipped = skipped;
+    ds.errors
+        .retain(|e| e.location.as_ref().map(|l| l.row == 0).unwrap_or(true));
 }
 
 /// Whether a data path is read as JSON (by its extension) rather than CSV.
@@ -213,10 +279,14 @@ struct IdSet {
     table: hashbrown::HashTable<u32>,
     arena: Vec<u8>,
     /// Where each key starts in the arena (it ends where the next starts).
-    starts: Vec<usize>,
+    starts: Vec<u32>,
     /// The data row each key was first read from.
-    rows: Vec<usize>,
+    rows: Vec<u32>,
 }
+
+/// The most bytes of unit ids one evaluation records (4 GiB, hundreds of
+/// millions of units), so that the id set's offsets fit in 32 bits.
+pub const LIMIT_ID_BYTES: usize = u32::MAX as usize;
 
 impl IdSet {
     fn key(id: &str, period: Option<i32>) -> impl Iterator<Item = u8> + '_ {
@@ -225,25 +295,40 @@ impl IdSet {
             .chain(p.into_iter().flatten())
             .chain(id.bytes())
     }
-    fn stored(&self, k: u32) -> &[u8] {
+    fn span(starts: &[u32], arena: &[u8], k: u32) -> std::ops::Range<usize> {
         let k = k as usize;
-        let start = self.starts.get(k).copied().unwrap_or(0);
-        let end = self.starts.get(k + 1).copied().unwrap_or(self.arena.len());
-        self.arena.get(start..end).unwrap_or_default()
+        let start = starts.get(k).map(|&s| s as usize).unwrap_or(0);
+        let end = starts
+            .get(k + 1)
+            .map(|&s| s as usize)
+            .unwrap_or(arena.len());
+        start..end
     }
-    /// Record a unit; the row it was first read from when it is there
-    /// already.
-    fn insert(&mut self, id: &str, period: Option<i32>, row: usize) -> Option<usize> {
+    fn stored(&self, k: u32) -> &[u8] {
+        self.arena
+            .get(Self::span(&self.starts, &self.arena, k))
+            .unwrap_or_default()
+    }
+    /// Record a unit: `Ok(Some(row))` with the row it was first read from
+    /// when it is there already; `Err` past [`LIMIT_ID_BYTES`].
+    fn insert(&mut self, id: &str, period: Option<i32>, row: usize) -> Result<Option<usize>, ()> {
         use std::hash::BuildHasher;
         let key: Vec<u8> = Self::key(id, period).collect();
         let hash = self.hasher.hash_one(&key);
         if let Some(&k) = self.table.find(hash, |&k| self.stored(k) == key.as_slice()) {
-            return self.rows.get(k as usize).copied();
+            return Ok(self.rows.get(k as usize).map(|&r| r as usize));
         }
-        let Ok(k) = u32::try_from(self.starts.len()) else {
-            return None;
+        let (Ok(k), Ok(start), Ok(row)) = (
+            u32::try_from(self.starts.len()),
+            u32::try_from(self.arena.len()),
+            u32::try_from(row),
+        ) else {
+            return Err(());
         };
-        self.starts.push(self.arena.len());
+        if self.arena.len() + key.len() > LIMIT_ID_BYTES {
+            return Err(());
+        }
+        self.starts.push(start);
         self.arena.extend_from_slice(&key);
         self.rows.push(row);
         let Self {
@@ -254,23 +339,22 @@ impl IdSet {
             ..
         } = self;
         table.insert_unique(hash, k, |&j| {
-            let j = j as usize;
-            let start = starts.get(j).copied().unwrap_or(0);
-            let end = starts.get(j + 1).copied().unwrap_or(arena.len());
-            hasher.hash_one(arena.get(start..end).unwrap_or_default())
+            hasher.hash_one(arena.get(Self::span(starts, arena, j)).unwrap_or_default())
         });
-        None
+        Ok(None)
     }
 }
 
-struct Reader<'r> {
-    prog: &'r Program,
+struct Reader<'r, 'p> {
+    prog: &'p Program,
     locale: Locale,
     file: String,
     ds: &'r mut DataSet,
     columns: &'r mut HashSet<String>,
     ids: &'r mut IdSet,
     sink: &'r mut dyn FnMut(UnitRow, bool),
+    /// When set, CSV records are handed on unparsed.
+    raw: Option<&'r mut dyn FnMut(RawRow<'p>)>,
 }
 
 enum Col {
@@ -279,7 +363,232 @@ enum Col {
     Ignored,
 }
 
-impl<'r> Reader<'r> {
+/// What reading a cell needs: the campaign, the locale and the file's
+/// columns. Shared by the reader and by the streaming workers, which parse
+/// CSV records on other threads.
+struct CellCx<'a> {
+    prog: &'a Program,
+    locale: Locale,
+    file: &'a str,
+    headers: &'a [String],
+    cols: &'a [Col],
+}
+
+fn data_error(
+    file: &str,
+    row: usize,
+    column: Option<&str>,
+    msg: String,
+    help: Option<String>,
+) -> Diag {
+    let mut d = Diag::error(codes::DATA, msg).located(DataLocation {
+        file: file.to_string(),
+        row,
+        column: column.map(str::to_string),
+    });
+    d.help = help;
+    d
+}
+
+fn begin_row(prog: &Program) -> UnitRow {
+    UnitRow {
+        values: vec![Value::Missing; prog.indicators.len()],
+        ..Default::default()
+    }
+}
+
+impl CellCx<'_> {
+    /// Read cell `i` of a row into `u`; `ok` becomes false on an error.
+    #[allow(clippy::too_many_arguments)]
+    fn cell(
+        &self,
+        u: &mut UnitRow,
+        ok: &mut bool,
+        row: usize,
+        i: usize,
+        cell: &Cell,
+        errors: &mut Vec<Diag>,
+    ) {
+        let (headers, cols) = (self.headers, self.cols);
+        {
+            let col = headers.get(i).map(String::as_str).unwrap_or("");
+            match cols.get(i) {
+                Some(Col::Reserved(r)) => {
+                    let text: Cow<str> = match cell {
+                        Cell::Text(t) => Cow::Borrowed(t.trim()),
+                        Cell::Number(n) => Cow::Borrowed(n.as_str()),
+                        Cell::Bool(b) => Cow::Owned(b.to_string()),
+                        Cell::Bad(w) => {
+                            errors.push(data_error(
+                                self.file,
+                                row,
+                                Some(col),
+                                format!("`{col}` cannot be {w}"),
+                                None,
+                            ));
+                            *ok = false;
+                            return;
+                        }
+                    };
+                    let opt = if text.is_empty() {
+                        None
+                    } else {
+                        Some(text.to_string())
+                    };
+                    match *r {
+                        "id" => u.id = text.into_owned(),
+                        "name" => u.name = opt,
+                        "bloc" => u.bloc = opt,
+                        "kind" => u.kind = opt,
+                        "parent" => u.parent = opt,
+                        "period" => {
+                            if let Some(t) = opt {
+                                match t.parse::<i32>() {
+                                    Ok(y) if (1900..=9999).contains(&y) => u.period = Some(y),
+                                    _ => {
+                                        errors.push(data_error(
+                                            self.file,
+                                            row,
+                                            Some(col),
+                                            format!("`{t}` is not a year"),
+                                            Some("write the period as a year, e.g. `2023`".into()),
+                                        ));
+                                        *ok = false;
+                                    }
+                                }
+                            }
+                        }
+                        _ if text.trim().is_empty() => u.awards = None,
+                        _ => {
+                            u.awards = Some(
+                                text.split(';')
+                                    .map(|s| s.trim().to_string())
+                                    .filter(|s| !s.is_empty())
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+                Some(Col::Slot(s)) => {
+                    let Some(ind) = self.prog.indicators.get(*s) else {
+                        return;
+                    };
+                    match parse_cell(
+                        cell,
+                        &ind.ty,
+                        &ind.display.factor,
+                        self.locale,
+                        &self.prog.levels,
+                    ) {
+                        Ok(v) => {
+                            if let Some(slot) = u.values.get_mut(*s) {
+                                *slot = v;
+                            }
+                        }
+                        Err((msg, help)) => {
+                            errors.push(data_error(
+                                self.file,
+                                row,
+                                Some(col),
+                                format!("column `{col}`: {msg}"),
+                                help,
+                            ));
+                            *ok = false;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Read a CSV record's cells (ignored columns skipped).
+    fn record(
+        &self,
+        rec: &csv::StringRecord,
+        row: usize,
+        errors: &mut Vec<Diag>,
+    ) -> (UnitRow, bool) {
+        let mut u = begin_row(self.prog);
+        let mut ok = true;
+        for (i, c) in rec.iter().enumerate() {
+            if matches!(self.cols.get(i), Some(Col::Ignored) | None) {
+                continue;
+            }
+            let cell = Cell::Text(nfc(c));
+            self.cell(&mut u, &mut ok, row, i, &cell, errors);
+        }
+        (u, ok)
+    }
+
+    /// The row without its id is an error.
+    fn has_id(&self, u: &UnitRow, row: usize, errors: &mut Vec<Diag>) -> bool {
+        if u.id.is_empty() {
+            errors.push(data_error(
+                self.file,
+                row,
+                Some("id"),
+                "this row has no `id`".into(),
+                Some("every row needs a unit id".into()),
+            ));
+            return false;
+        }
+        true
+    }
+}
+
+/// A CSV record read but not yet parsed, for a streaming worker: the file's
+/// columns, the record, its row, and the errors the reader found before it
+/// (kept in order with the row's own).
+pub struct RawRow<'p> {
+    file: std::sync::Arc<FileColumns<'p>>,
+    rec: csv::StringRecord,
+    row: usize,
+    before: Vec<Diag>,
+    /// The row repeats a unit: this error comes after the row's own, and
+    /// the row is dropped.
+    after: Option<Diag>,
+}
+
+/// The columns of one CSV file.
+pub struct FileColumns<'p> {
+    prog: &'p Program,
+    locale: Locale,
+    file: String,
+    headers: Vec<String>,
+    cols: Vec<Col>,
+}
+
+impl RawRow<'_> {
+    /// Parse the row: its errors (after those found before it) go to
+    /// `errors`; the row comes back when it has none.
+    pub fn parse(self, errors: &mut Vec<Diag>) -> Option<UnitRow> {
+        errors.extend(self.before);
+        let f = &*self.file;
+        let cx = CellCx {
+            prog: f.prog,
+            locale: f.locale,
+            file: &f.file,
+            headers: &f.headers,
+            cols: &f.cols,
+        };
+        let (mut u, ok) = cx.record(&self.rec, self.row, errors);
+        if !cx.has_id(&u, self.row, errors) {
+            return None;
+        }
+        if let Some(d) = self.after {
+            errors.push(d);
+            return None;
+        }
+        if !ok {
+            return None;
+        }
+        u.origin = Some((f.file.clone(), self.row));
+        Some(u)
+    }
+}
+
+impl<'r, 'p> Reader<'r, 'p> {
     fn error(&mut self, row: usize, column: Option<&str>, msg: String, help: Option<String>) {
         let mut d = Diag::error(codes::DATA, msg).located(DataLocation {
             file: self.file.clone(),
@@ -389,6 +698,20 @@ impl<'r> Reader<'r> {
             return;
         }
         let cols = self.map_columns(&headers);
+        let reserved = |name: &str| {
+            cols.iter()
+                .position(|c| matches!(c, Col::Reserved(r) if *r == name))
+        };
+        let (id_col, period_col) = (reserved("id"), reserved("period"));
+        let mut raw = self.raw.take();
+        let columns = std::sync::Arc::new(FileColumns {
+            prog: self.prog,
+            locale: self.locale,
+            file: self.file.clone(),
+            headers: headers.clone(),
+            cols,
+        });
+        let cols = &columns.cols;
         let mut rec = csv::StringRecord::new();
         loop {
             match rdr.read_record(&mut rec) {
@@ -438,17 +761,46 @@ impl<'r> Reader<'r> {
                 );
                 continue;
             }
-            let mut u = self.begin_row();
-            let mut ok = true;
-            for (i, c) in rec.iter().enumerate() {
-                if matches!(cols.get(i), Some(Col::Ignored) | None) {
-                    continue;
+            if let Some(raw) = raw.as_mut() {
+                // Only the id (and period) here: the cells are parsed by
+                // whoever receives the record.
+                let text = |k: Option<usize>| {
+                    k.and_then(|k| rec.get(k))
+                        .map(|c| nfc(c).trim().to_string())
+                        .unwrap_or_default()
+                };
+                let id = text(id_col);
+                let period = text(period_col)
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|y| (1900..=9999).contains(y));
+                // A repeated unit is still parsed, for its cell errors,
+                // and its error comes after them, as when parsed here.
+                let mut after = None;
+                if !id.is_empty() && !self.first_of_unit(&id, period, row) {
+                    after = self.ds.errors.pop();
                 }
-                let cell = Cell::Text(nfc(c));
-                self.cell(&mut u, &mut ok, row, &headers, &cols, i, &cell);
+                let before = std::mem::take(&mut self.ds.errors);
+                raw(RawRow {
+                    file: columns.clone(),
+                    rec: std::mem::take(&mut rec),
+                    row,
+                    before,
+                    after,
+                });
+                continue;
             }
+            let cx = CellCx {
+                prog: self.prog,
+                locale: self.locale,
+                file: &self.file,
+                headers: &headers,
+                cols,
+            };
+            let (u, ok) = cx.record(&rec, row, &mut self.ds.errors);
             self.finish_row(u, ok, row);
         }
+        self.raw = raw;
     }
 
     fn json(&mut self, bytes: &[u8]) {
@@ -571,10 +923,7 @@ impl<'r> Reader<'r> {
     }
 
     fn begin_row(&self) -> UnitRow {
-        UnitRow {
-            values: vec![Value::Missing; self.prog.indicators.len()],
-            ..Default::default()
-        }
+        begin_row(self.prog)
     }
 
     /// Read cell `i` of a row into `u`; `ok` becomes false on an error.
@@ -589,83 +938,14 @@ impl<'r> Reader<'r> {
         i: usize,
         cell: &Cell,
     ) {
-        {
-            let col = headers.get(i).map(String::as_str).unwrap_or("");
-            match cols.get(i) {
-                Some(Col::Reserved(r)) => {
-                    let text: Cow<str> = match cell {
-                        Cell::Text(t) => Cow::Borrowed(t.trim()),
-                        Cell::Number(n) => Cow::Borrowed(n.as_str()),
-                        Cell::Bool(b) => Cow::Owned(b.to_string()),
-                        Cell::Bad(w) => {
-                            self.error(row, Some(col), format!("`{col}` cannot be {w}"), None);
-                            *ok = false;
-                            return;
-                        }
-                    };
-                    let opt = if text.is_empty() {
-                        None
-                    } else {
-                        Some(text.to_string())
-                    };
-                    match *r {
-                        "id" => u.id = text.into_owned(),
-                        "name" => u.name = opt,
-                        "bloc" => u.bloc = opt,
-                        "kind" => u.kind = opt,
-                        "parent" => u.parent = opt,
-                        "period" => {
-                            if let Some(t) = opt {
-                                match t.parse::<i32>() {
-                                    Ok(y) if (1900..=9999).contains(&y) => u.period = Some(y),
-                                    _ => {
-                                        self.error(
-                                            row,
-                                            Some(col),
-                                            format!("`{t}` is not a year"),
-                                            Some("write the period as a year, e.g. `2023`".into()),
-                                        );
-                                        *ok = false;
-                                    }
-                                }
-                            }
-                        }
-                        _ if text.trim().is_empty() => u.awards = None,
-                        _ => {
-                            u.awards = Some(
-                                text.split(';')
-                                    .map(|s| s.trim().to_string())
-                                    .filter(|s| !s.is_empty())
-                                    .collect(),
-                            );
-                        }
-                    }
-                }
-                Some(Col::Slot(s)) => {
-                    let Some(ind) = self.prog.indicators.get(*s) else {
-                        return;
-                    };
-                    match parse_cell(
-                        cell,
-                        &ind.ty,
-                        &ind.display.factor,
-                        self.locale,
-                        &self.prog.levels,
-                    ) {
-                        Ok(v) => {
-                            if let Some(slot) = u.values.get_mut(*s) {
-                                *slot = v;
-                            }
-                        }
-                        Err((msg, help)) => {
-                            self.error(row, Some(col), format!("column `{col}`: {msg}"), help);
-                            *ok = false;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        let cx = CellCx {
+            prog: self.prog,
+            locale: self.locale,
+            file: &self.file,
+            headers,
+            cols,
+        };
+        cx.cell(u, ok, row, i, cell, &mut self.ds.errors);
     }
 
     /// Hand a read row on, unless it has no id, repeats a unit, or had an
@@ -680,16 +960,7 @@ impl<'r> Reader<'r> {
             );
             return;
         }
-        if let Some(first) = self.ids.insert(&u.id, u.period, row) {
-            self.error(
-                row,
-                Some("id"),
-                format!("unit id `{}` appears twice (rows {first} and {row})", u.id),
-                Some(
-                    "each unit has one row per period; add a `period` column for several years"
-                        .into(),
-                ),
-            );
+        if !self.first_of_unit(&u.id, u.period, row) {
             return;
         }
         if !ok {
@@ -697,6 +968,35 @@ impl<'r> Reader<'r> {
         }
         u.origin = Some((self.file.clone(), row));
         (self.sink)(u, self.ds.errors.is_empty());
+    }
+
+    /// Record a unit's id; false (with the error) when it was read before.
+    fn first_of_unit(&mut self, id: &str, period: Option<i32>, row: usize) -> bool {
+        let seen = match self.ids.insert(id, period, row) {
+            Ok(seen) => seen,
+            Err(()) => {
+                self.error(
+                    0,
+                    None,
+                    format!("the data has more than {LIMIT_ID_BYTES} bytes of unit ids"),
+                    Some("evaluate the data in parts".into()),
+                );
+                return false;
+            }
+        };
+        if let Some(first) = seen {
+            self.error(
+                row,
+                Some("id"),
+                format!("unit id `{id}` appears twice (rows {first} and {row})"),
+                Some(
+                    "each unit has one row per period; add a `period` column for several years"
+                        .into(),
+                ),
+            );
+            return false;
+        }
+        true
     }
 }
 

@@ -1,26 +1,29 @@
 //! Streaming evaluation: read, evaluate and write unit by unit, in bounded
 //! memory, on every core, with the output in data order.
 //!
-//! A campaign whose units do not depend on one another (no ranking, awards,
-//! `relative` points, history or members) is evaluated in chunks of
-//! [`CHUNK`] rows: this thread reads the data and hands chunks out, worker
-//! threads evaluate and format them, and one writer puts the pieces in data
-//! order. At most [`in_flight`] chunks exist at once, so memory does not
+//! A campaign whose units do not depend on one another (no scoring, which
+//! ranks, no ranking, awards, history or members) is evaluated in chunks of
+//! [`CHUNK`] rows: this thread splits the CSV into records, checks that no
+//! unit repeats and hands chunks out; worker threads parse the cells,
+//! evaluate and format; one writer puts the pieces, and the errors, in
+//! data order. At most [`in_flight`] chunks exist at once, so memory does not
 //! grow with the data.
 
 use super::{evaluate_with, Detail, Evaluation, UnitRow};
-use crate::data::{self, DataSet, Locale, Unreadable};
+use crate::data::{self, DataSet, Locale, Pending, Unreadable};
+use crate::diag::Diag;
 use crate::ir::Program;
 use crate::syntax::ast::PointsMode;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::Mutex;
 
 /// Rows per chunk: large enough to amortise the hand-over, small enough
 /// that a few chunks in flight stay within a few MiB.
-pub const CHUNK: usize = 512;
+pub const CHUNK: usize = 256;
 
 /// Whether every unit of `prog` can be evaluated on its own, so the data
 /// can be streamed: no ranking, awards, `relative` points, history or
@@ -53,7 +56,7 @@ pub fn streamable_data(paths: &[impl AsRef<Path>]) -> bool {
 
 /// How many chunks may exist at once for `workers` evaluating threads.
 pub fn in_flight(workers: usize) -> usize {
-    workers * 2 + 2
+    workers + 2
 }
 
 /// Formats the units of one evaluated chunk into bytes.
@@ -92,8 +95,8 @@ impl From<Unreadable> for StreamError {
 /// what was written is then the caller's to discard. `progress` is told
 /// how many rows have been handed out.
 #[allow(clippy::too_many_arguments)]
-pub fn evaluate_stream(
-    prog: &Program,
+pub fn evaluate_stream<'p>(
+    prog: &'p Program,
     paths: &[impl AsRef<Path>],
     locale: Locale,
     skip_bad_rows: bool,
@@ -108,10 +111,15 @@ pub fn evaluate_stream(
         .unwrap_or(1)
         .clamp(1, 8);
     let slots = in_flight(workers);
-    let (job_tx, job_rx) = sync_channel::<(usize, Vec<UnitRow>)>(workers);
+    // Set once a row has an error (without `--skip-bad-rows`): nothing will
+    // be kept, so the workers go on parsing, to find every error, but stop
+    // evaluating.
+    let failed = AtomicBool::new(false);
+    let (job_tx, job_rx) = sync_channel::<(usize, Vec<Pending<'p>>)>(workers);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
-        let (done_tx, done_rx) = channel::<(usize, Result<Vec<u8>, String>)>();
+        type Piece = (usize, Result<Vec<u8>, String>, Vec<Diag>);
+        let (done_tx, done_rx) = channel::<Piece>();
         // A chunk may be read only with a token; the writer gives tokens
         // back as it writes, which bounds the chunks alive at once.
         let (token_tx, token_rx) = sync_channel::<()>(slots);
@@ -120,31 +128,45 @@ pub fn evaluate_stream(
         }
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            let job_rx = &job_rx;
+            let (job_rx, failed) = (&job_rx, &failed);
             scope.spawn(move || loop {
                 let job = match job_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
-                let Ok((seq, rows)) = job else { return };
+                let Ok((seq, pending)) = job else { return };
+                let mut errors = Vec::new();
                 let piece = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let rows: Vec<UnitRow> = pending
+                        .into_iter()
+                        .filter_map(|p| p.parse(&mut errors))
+                        .collect();
+                    if !errors.is_empty() && !skip_bad_rows {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if failed.load(Ordering::Relaxed) {
+                        return Ok(Vec::new());
+                    }
                     chunk(prog, rows, detail, format)
                 }))
                 .unwrap_or_else(|_| Err("the evaluation of a chunk failed".into()));
-                if done_tx.send((seq, piece)).is_err() {
+                if done_tx.send((seq, piece, errors)).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
-        let writer = scope.spawn(move || -> Result<bool, String> {
-            let mut pending: BTreeMap<usize, Result<Vec<u8>, String>> = BTreeMap::new();
+        let writer = scope.spawn(move || -> Result<(bool, Vec<Diag>), String> {
+            let mut pending: BTreeMap<usize, (Result<Vec<u8>, String>, Vec<Diag>)> =
+                BTreeMap::new();
             let mut next = 0;
             let mut wrote = false;
-            for (seq, piece) in done_rx {
-                pending.insert(seq, piece);
-                while let Some(piece) = pending.remove(&next) {
+            let mut errors = Vec::new();
+            for (seq, piece, errs) in done_rx {
+                pending.insert(seq, (piece, errs));
+                while let Some((piece, errs)) = pending.remove(&next) {
                     next += 1;
+                    errors.extend(errs);
                     let bytes = piece?;
                     if !bytes.is_empty() {
                         if wrote {
@@ -156,27 +178,21 @@ pub fn evaluate_stream(
                     let _ = token_tx.send(());
                 }
             }
-            Ok(wrote)
+            Ok((wrote, errors))
         });
-        let mut rows: Vec<UnitRow> = Vec::with_capacity(CHUNK);
+        let mut rows: Vec<Pending<'p>> = Vec::with_capacity(CHUNK);
         let mut seq = 0usize;
         let mut units = 0usize;
         let mut open = true;
-        let mut hand_out = |rows: Vec<UnitRow>, open: &mut bool| {
+        let mut hand_out = |rows: Vec<Pending<'p>>, open: &mut bool| {
             if token_rx.recv().is_err() || job_tx.send((seq, rows)).is_err() {
                 *open = false;
                 return;
             }
             seq += 1;
         };
-        let read = data::read_each(prog, paths, locale, skip_bad_rows, &mut |row, clean| {
+        let read = data::read_pending(prog, paths, locale, &mut |row| {
             if !open {
-                return;
-            }
-            if !clean && !skip_bad_rows {
-                // Nothing will be kept: stop evaluating, go on reading.
-                open = false;
-                rows.clear();
                 return;
             }
             rows.push(row);
@@ -193,11 +209,17 @@ pub fn evaluate_stream(
             progress(units);
         }
         drop(job_tx);
-        let wrote = writer
+        let (wrote, mut errors) = writer
             .join()
             .unwrap_or_else(|_| Err("the writer failed".into()))
             .map_err(StreamError::Output)?;
-        let data = read?;
+        let mut data = read?;
+        // The errors of the rows handed on, in order, then those found after.
+        errors.append(&mut data.errors);
+        data.errors = errors;
+        if skip_bad_rows {
+            data::skip_bad(&mut data);
+        }
         Ok(Streamed { data, units, wrote })
     })
 }
