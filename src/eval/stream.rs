@@ -118,6 +118,8 @@ pub fn evaluate_stream<'p>(
     let (job_tx, job_rx) = sync_channel::<(usize, Vec<Pending<'p>>)>(workers);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
+        /// A chunk's formatted units (or why not) and its rows' errors.
+        type Done = (Result<Vec<u8>, String>, Vec<Diag>);
         type Piece = (usize, Result<Vec<u8>, String>, Vec<Diag>);
         let (done_tx, done_rx) = channel::<Piece>();
         // A chunk may be read only with a token; the writer gives tokens
@@ -157,8 +159,7 @@ pub fn evaluate_stream<'p>(
         }
         drop(done_tx);
         let writer = scope.spawn(move || -> Result<(bool, Vec<Diag>), String> {
-            let mut pending: BTreeMap<usize, (Result<Vec<u8>, String>, Vec<Diag>)> =
-                BTreeMap::new();
+            let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
             let mut next = 0;
             let mut wrote = false;
             let mut errors = Vec::new();
