@@ -12,45 +12,12 @@ use thidua::data::{self, Locale};
 use thidua::eval::{self, stream, Detail};
 use thidua::report;
 
-/// Per-unit rules only: bands, lower-is-better, a group, a checklist, a
-/// `for`, a deadline and a rating. No points (a scored plan ranks by score
-/// within bloc), ranking or awards, so it streams.
-const PLAN: &str = r#"
-campaign luong "Streaming" {
-  period 2024-01-01 .. 2024-12-31
-  indicator growth "Tăng trưởng" : percent
-  indicator revenue "Thu ngân sách" : number
-  indicator poverty "Hộ nghèo" : percent
-  indicator agri "Giá trị/ha" : number
-  indicator submitted "Ngày nộp" : date
-  indicator urban "Đô thị" : bool
-  checklist ba_dam "3 dám" {
-    item dam_nghi "Dám nghĩ"
-    item dam_lam "Dám làm"
-    item dam_chiu "Dám chịu trách nhiệm"
-    require all
-  }
-  target t1 "Tăng trưởng": growth >= 7.5%
-  target t2 "Thu": revenue >= 100
-  target t3 "Hộ nghèo": poverty <= 2%
-  target t4 "Giá trị/ha": agri >= 138 .. 140
-  target t5 "Cả hai" for urban: all {
-    "Tăng trưởng": growth >= 6%
-    "Thu": revenue >= 80
-  }
-  deadline d1 "Nộp báo cáo": submitted by 2024-01-31
-  rating xep_loai {
-    xuat_sac "Xuất sắc" when count(not_met) == 0 and count(missing) == 0
-    tot "Tốt" when count(not_met) <= 2
-    khong_dat "Không đạt" otherwise
-  }
-}
-"#;
-
-/// The same rules with points: per item, proportional with a bonus, a
-/// penalty, per day late. Scored, so ranked: evaluated in memory.
+/// Per-unit rules with points: bands, lower-is-better, a group, a
+/// checklist scored per item, proportional points with a bonus, a penalty,
+/// a `for`, a deadline with a penalty per day late, and a rating. Scored,
+/// so ranked by score within bloc: evaluated in memory.
 const SCORED: &str = r#"
-campaign luong "Scored" {
+campaign luong "Luồng" {
   period 2024-01-01 .. 2024-12-31
   indicator growth "Tăng trưởng" : percent
   indicator revenue "Thu ngân sách" : number
@@ -65,24 +32,15 @@ campaign luong "Scored" {
     require all
     points 3 per item
   }
-  target t1 "Tăng trưởng": growth >= 7.5% {
-    points 10 proportional
-    bonus 0.5 per 1% above, max 2
-  }
-  target t2 "Thu": revenue >= 100 {
-    points 10
-    penalty 1 per 5 below, max 5
-  }
+  target t1 "Tăng trưởng": growth >= 7.5% { points 10 proportional  bonus 0.5 per 1% above, max 2 }
+  target t2 "Thu": revenue >= 100 { points 10  penalty 1 per 5 below, max 5 }
   target t3 "Hộ nghèo": poverty <= 2% { points 5 }
   target t4 "Giá trị/ha": agri >= 138 .. 140 { points 5 }
   target t5 "Cả hai" for urban: all {
     "Tăng trưởng": growth >= 6%
     "Thu": revenue >= 80
   } { points 5 }
-  deadline d1 "Nộp báo cáo": submitted by 2024-01-31 {
-    points 2
-    penalty 0.5 per day late, max 2
-  }
+  deadline d1 "Nộp báo cáo": submitted by 2024-01-31 { points 2  penalty 0.5 per day late, max 2 }
   rating xep_loai {
     xuat_sac "Xuất sắc" when count(not_met) == 0 and count(missing) == 0
     tot "Tốt" when count(not_met) <= 2
@@ -90,6 +48,19 @@ campaign luong "Scored" {
   }
 }
 "#;
+
+/// The same rules without points, so nothing is ranked: it streams.
+fn plan() -> String {
+    SCORED
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("points "))
+        .map(|l| match l.find(" { points") {
+            Some(k) => &l[..k],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 const HEADER: &str = "id,name,bloc,growth,revenue,poverty,agri,submitted,urban,ba_dam.dam_nghi,ba_dam.dam_lam,ba_dam.dam_chiu";
 
@@ -156,7 +127,7 @@ fn in_memory(
 #[test]
 fn streamed_output_is_the_in_memory_output() {
     let p = Project::new();
-    let plan = p.write("plan.thidua", PLAN);
+    let plan = p.write("plan.thidua", plan());
     let data = p.write("data.csv", rows(1_300));
     for format in ["csv", "json"] {
         let want = in_memory(&plan, &data, Locale::En, format == "json");
@@ -214,7 +185,7 @@ fn statuses_only_gives_the_same_csv() {
 #[test]
 fn streamed_vi_locale_matches() {
     let p = Project::new();
-    let plan = p.write("plan.thidua", PLAN);
+    let plan = p.write("plan.thidua", plan());
     let vi = rows(700).replace(',', ";");
     // `;` separates; decimal points become commas inside numbers.
     let vi: String = vi
@@ -252,7 +223,7 @@ fn streamed_vi_locale_matches() {
 #[test]
 fn a_data_error_anywhere_leaves_no_output() {
     let p = Project::new();
-    p.write("plan.thidua", PLAN);
+    p.write("plan.thidua", plan());
     let data = rows(1_200);
     // A bad cell far into the file, after several chunks were written.
     let bad_cell = data.replacen(
@@ -308,7 +279,7 @@ fn a_data_error_anywhere_leaves_no_output() {
 #[test]
 fn a_unit_repeated_in_another_chunk_is_an_error() {
     let p = Project::new();
-    p.write("plan.thidua", PLAN);
+    p.write("plan.thidua", plan());
     let data = rows(1_100);
     let first = data.lines().nth(1).expect("a row").to_string();
     p.write("dup.csv", format!("{data}{first}\n"));
@@ -333,7 +304,7 @@ fn a_unit_repeated_in_another_chunk_is_an_error() {
 #[test]
 fn no_units_streams_an_empty_report() {
     let p = Project::new();
-    let plan = p.write("plan.thidua", PLAN);
+    let plan = p.write("plan.thidua", plan());
     let data = p.write("data.csv", format!("{HEADER}\n"));
     for format in ["csv", "json"] {
         let want = in_memory(&plan, &data, Locale::En, format == "json");
@@ -358,7 +329,7 @@ fn what_streams() {
             .program
             .expect("checks")
     };
-    assert!(stream::streamable(&load(PLAN)));
+    assert!(stream::streamable(&load(&plan())));
     // A scored plan ranks by score within bloc unless told otherwise.
     assert!(!stream::streamable(&load(SCORED)));
     let p = Project::new();
