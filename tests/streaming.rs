@@ -124,26 +124,38 @@ fn in_memory(
     }
 }
 
+/// `eval plan.thidua --data data.csv --format FORMAT` in `p` prints what
+/// the evaluation in memory gives; that output is returned.
+fn same_as_in_memory(
+    p: &Project,
+    plan: &std::path::Path,
+    data: &std::path::Path,
+    format: &str,
+) -> Vec<u8> {
+    let want = in_memory(plan, data, Locale::En, format == "json");
+    let r = p.run([
+        "eval",
+        "plan.thidua",
+        "--data",
+        "data.csv",
+        "--format",
+        format,
+    ]);
+    r.expect_code(0);
+    assert!(
+        r.stdout_bytes == want,
+        "{format}: the streamed output differs"
+    );
+    want
+}
+
 #[test]
 fn streamed_output_is_the_in_memory_output() {
     let p = Project::new();
     let plan = p.write("plan.thidua", plan());
     let data = p.write("data.csv", rows(1_300));
     for format in ["csv", "json"] {
-        let want = in_memory(&plan, &data, Locale::En, format == "json");
-        let r = p.run([
-            "eval",
-            "plan.thidua",
-            "--data",
-            "data.csv",
-            "--format",
-            format,
-        ]);
-        r.expect_code(0);
-        assert!(
-            r.stdout_bytes == want,
-            "{format}: the streamed output differs"
-        );
+        let want = same_as_in_memory(&p, &plan, &data, format);
         // Through --out too.
         p.run([
             "eval",
@@ -307,17 +319,7 @@ fn no_units_streams_an_empty_report() {
     let plan = p.write("plan.thidua", plan());
     let data = p.write("data.csv", format!("{HEADER}\n"));
     for format in ["csv", "json"] {
-        let want = in_memory(&plan, &data, Locale::En, format == "json");
-        let r = p.run([
-            "eval",
-            "plan.thidua",
-            "--data",
-            "data.csv",
-            "--format",
-            format,
-        ]);
-        r.expect_code(0);
-        assert!(r.stdout_bytes == want, "{format}");
+        same_as_in_memory(&p, &plan, &data, format);
     }
 }
 
