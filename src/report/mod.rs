@@ -397,16 +397,15 @@ pub fn csv_units(
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     let scored = prog.scoring.is_some();
-    let mut w = csv_writer(locale, out);
-    let num = |d: Decimal| {
+    let delim = if locale == Locale::Vi { b';' } else { b',' };
+    let num = |out: &mut Vec<u8>, d: Decimal| {
         let s = fmt_dec(d);
         if locale == Locale::Vi {
-            s.replace('.', ",")
+            out.extend_from_slice(s.replace('.', ",").as_bytes());
         } else {
-            s
+            out.extend_from_slice(s.as_bytes());
         }
     };
-    let e = |e: csv::Error| e.to_string();
     for (row, st) in ev.units() {
         let rating = st
             .rating
@@ -419,28 +418,58 @@ pub fn csv_units(
             .filter(|(_, g)| **g)
             .map(|(a, _)| a.id.as_str())
             .collect();
-        w.write_field(&row.id).map_err(e)?;
-        w.write_field(row.name.as_deref().unwrap_or_default())
-            .map_err(e)?;
-        w.write_field(row.bloc.as_deref().unwrap_or_default())
-            .map_err(e)?;
-        w.write_field(st.score.map(num).unwrap_or_default())
-            .map_err(e)?;
-        w.write_field(st.rank.map(|r| r.to_string()).unwrap_or_default())
-            .map_err(e)?;
-        w.write_field(rating.unwrap_or_default()).map_err(e)?;
-        w.write_field(awards.join(";")).map_err(e)?;
+        csv_field(out, &row.id, delim);
+        out.push(delim);
+        csv_field(out, row.name.as_deref().unwrap_or_default(), delim);
+        out.push(delim);
+        csv_field(out, row.bloc.as_deref().unwrap_or_default(), delim);
+        out.push(delim);
+        if let Some(s) = st.score {
+            num(out, s);
+        }
+        out.push(delim);
+        if let Some(r) = st.rank {
+            out.extend_from_slice(r.to_string().as_bytes());
+        }
+        out.push(delim);
+        csv_field(out, rating.unwrap_or_default(), delim);
+        out.push(delim);
+        csv_field(out, &awards.join(";"), delim);
+        // Statuses and numbers never need quoting.
         for r in &st.criteria {
-            w.write_field(r.status().as_str()).map_err(e)?;
+            out.push(delim);
+            out.extend_from_slice(r.status().as_str().as_bytes());
             if scored {
-                w.write_field(r.points.map(num).unwrap_or_default())
-                    .map_err(e)?;
+                out.push(delim);
+                if let Some(p) = r.points {
+                    num(out, p);
+                }
             }
         }
-        w.write_record(None::<&[u8]>).map_err(e)?;
+        out.push(b'\n');
     }
-    w.flush().map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// One CSV field as the `csv` crate writes it by default: quoted, with
+/// quotes doubled, when it holds the separator, a quote or a line break.
+fn csv_field(out: &mut Vec<u8>, field: &str, delim: u8) {
+    let b = field.as_bytes();
+    if !b
+        .iter()
+        .any(|&c| c == delim || c == b'"' || c == b'\n' || c == b'\r')
+    {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for &c in b {
+        if c == b'"' {
+            out.push(b'"');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
 }
 
 fn status_mark(s: Status) -> &'static str {
@@ -666,5 +695,53 @@ pub fn type_name(prog: &Program, ty: &Type, display: &Display) -> String {
         ),
         Type::Status => "status".into(),
         Type::Error => "error".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    /// The wide CSV's fields are written by hand; they must be what the
+    /// `csv` crate would write.
+    #[test]
+    fn fields_are_quoted_as_the_csv_crate_quotes_them() {
+        let fields = [
+            "",
+            "u1",
+            "Đơn vị, số 1",
+            "a;b",
+            "q\"uote",
+            "\"",
+            "line\nbreak",
+            "cr\rx",
+            " lead",
+            "trail ",
+            "#hash",
+            "x,y;z\"w",
+            "Khối 3",
+        ];
+        for delim in [b',', b';'] {
+            for pair in fields.windows(2) {
+                let mut want = Vec::new();
+                {
+                    let mut w = csv::WriterBuilder::new()
+                        .delimiter(delim)
+                        .from_writer(&mut want);
+                    w.write_record(pair).expect("csv");
+                    w.flush().expect("csv");
+                }
+                let mut got = Vec::new();
+                csv_field(&mut got, pair[0], delim);
+                got.push(delim);
+                csv_field(&mut got, pair[1], delim);
+                got.push(b'\n');
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "{pair:?}"
+                );
+            }
+        }
     }
 }
