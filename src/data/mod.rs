@@ -170,7 +170,8 @@ fn read_with<'p>(
             reader.json(&bytes);
         } else {
             let file = std::fs::File::open(p).map_err(unreadable)?;
-            reader.csv(file);
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            reader.csv(file, len);
         }
     }
     if !paths.is_empty() {
@@ -288,12 +289,36 @@ struct IdSet {
 /// millions of units), so that the id set's offsets fit in 32 bits.
 pub const LIMIT_ID_BYTES: usize = u32::MAX as usize;
 
+/// After how many records of a CSV file the id set is sized for the rest.
+const SIZE_AFTER: usize = 1024;
+/// The most units the id set is sized for in advance.
+const LIMIT_RESERVE: usize = 1 << 26;
+
 impl IdSet {
     fn key(id: &str, period: Option<i32>) -> impl Iterator<Item = u8> + '_ {
         let p = period.map(|y| y.to_le_bytes());
         std::iter::once(u8::from(p.is_some()))
             .chain(p.into_iter().flatten())
             .chain(id.bytes())
+    }
+    /// Make room for `more` units at once, with keys of about `key_len`
+    /// bytes: a large file's id set then grows once instead of doubling
+    /// (each doubling holds the old and the new table at once).
+    fn reserve(&mut self, more: usize, key_len: usize) {
+        use std::hash::BuildHasher;
+        let Self {
+            hasher,
+            table,
+            arena,
+            starts,
+            ..
+        } = self;
+        table.reserve(more, |&j| {
+            hasher.hash_one(arena.get(Self::span(starts, arena, j)).unwrap_or_default())
+        });
+        self.arena.reserve(more.saturating_mul(key_len));
+        self.starts.reserve(more);
+        self.rows.reserve(more);
     }
     fn span(starts: &[u32], arena: &[u8], k: u32) -> std::ops::Range<usize> {
         let k = k as usize;
@@ -643,7 +668,8 @@ impl<'r, 'p> Reader<'r, 'p> {
     }
 
     /// Read a CSV file record by record.
-    fn csv(&mut self, input: impl std::io::Read) {
+    /// `len` is the file's size in bytes, to size the id set (0: unknown).
+    fn csv(&mut self, input: impl std::io::Read, len: u64) {
         let mut rdr = match csv_reader(input) {
             Ok(r) => r,
             Err(e) => {
@@ -713,6 +739,7 @@ impl<'r, 'p> Reader<'r, 'p> {
         });
         let cols = &columns.cols;
         let mut rec = csv::StringRecord::new();
+        let mut records = 0usize;
         loop {
             match rdr.read_record(&mut rec) {
                 Ok(true) => {}
@@ -743,6 +770,16 @@ impl<'r, 'p> Reader<'r, 'p> {
                 }
             }
             let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            records += 1;
+            if records == SIZE_AFTER {
+                // Estimate the file's rows from the bytes the first ones took.
+                let read = rec.position().map(|p| p.byte()).unwrap_or(0).max(1);
+                let rest = u128::from(len.saturating_sub(read));
+                let more = rest * SIZE_AFTER as u128 * 105 / 100 / u128::from(read);
+                let more = usize::try_from(more).unwrap_or(LIMIT_RESERVE);
+                let key_len = self.ids.arena.len() / self.ids.starts.len().max(1) + 1;
+                self.ids.reserve(more.min(LIMIT_RESERVE), key_len);
+            }
             if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
