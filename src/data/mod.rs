@@ -1093,7 +1093,7 @@ fn parse_cell(
                 text
             };
             let d = parse_number(t, locale)?;
-            d.checked_mul(*factor)
+            scale(d, factor)
                 .map(Value::Num)
                 .ok_or_else(|| (format!("`{text}` is out of range"), None))
         }
@@ -1133,6 +1133,17 @@ fn parse_cell(
         }
         _ => Ok(Value::Text(text.into())),
     }
+}
+
+/// `d × factor`. A factor of 1 or 10⁻ᵏ (percents: 0.01) only moves the
+/// decimal point, which is exact and much cheaper than a multiplication.
+fn scale(d: Decimal, factor: &Decimal) -> Option<Decimal> {
+    if factor.mantissa() == 1 && d.scale() + factor.scale() <= 28 {
+        let mut out = d;
+        out.set_scale(d.scale() + factor.scale()).ok()?;
+        return Some(out);
+    }
+    d.checked_mul(*factor)
 }
 
 /// Read one value typed by an indicator, as a data cell would be read
@@ -1336,5 +1347,33 @@ fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(text.nfc().collect())
+    }
+}
+
+#[cfg(test)]
+mod scale_tests {
+    use super::scale;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    /// Moving the decimal point is the multiplication it replaces.
+    #[test]
+    fn scaling_is_multiplying() {
+        let d = |s: &str| Decimal::from_str(s).expect("decimal");
+        for x in [
+            "14.5",
+            "-3",
+            "0",
+            "99.32",
+            "123456789012345678.9",
+            "0.0000001",
+        ] {
+            for f in ["1", "0.01", "0.001", "1000000000", "10000", "0.5"] {
+                assert_eq!(scale(d(x), &d(f)), d(x).checked_mul(d(f)), "{x} × {f}");
+            }
+        }
+        // Past 28 decimal places the multiplication decides.
+        let tiny = d("0.0000000000000000000000000001");
+        assert_eq!(scale(tiny, &d("0.01")), tiny.checked_mul(d("0.01")));
     }
 }
