@@ -26,8 +26,9 @@ use std::sync::Mutex;
 pub const CHUNK: usize = 256;
 
 /// Whether every unit of `prog` can be evaluated on its own, so the data
-/// can be streamed: no ranking, awards, `relative` points, history or
-/// members, and a campaign period (the year rows without a `period` belong
+/// can be streamed: no ranking (a scored plan ranks by score unless told
+/// otherwise), awards, `relative` points, history or members, and a
+/// campaign period (the year rows without a `period` belong
 /// to, known before any row is read).
 pub fn streamable(prog: &Program) -> bool {
     prog.rank.is_none()
@@ -67,7 +68,7 @@ pub type ChunkFormat<'f> = dyn Fn(&Evaluation, &mut Vec<u8>) -> Result<(), Strin
 pub struct Streamed {
     /// The data's errors, warnings and skipped rows (`rows` is empty).
     pub data: DataSet,
-    /// The units evaluated and written.
+    /// The rows handed to the workers.
     pub units: usize,
     /// Whether any piece was written.
     pub wrote: bool,
@@ -89,11 +90,12 @@ impl From<Unreadable> for StreamError {
 }
 
 /// Evaluate `prog` over the data files unit by unit, writing each chunk's
-/// formatted units (evaluated with `detail`) to `out` in data order, `sep` between two non-empty
-/// pieces. When the data has an error (and `skip_bad_rows` is off), the
-/// evaluation stops but the reading goes on, so that every error is found;
-/// what was written is then the caller's to discard. `progress` is told
-/// how many rows have been handed out.
+/// formatted units (evaluated with `detail`) to `out` in data order, with
+/// `sep` between two non-empty pieces. When the data has an error (and
+/// `skip_bad_rows` is off), the evaluation stops but the reading and the
+/// parsing go on, so that every error is found; what was written is then
+/// the caller's to discard. `progress` is told how many rows have been
+/// handed out.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate_stream<'p>(
     prog: &'p Program,
