@@ -84,7 +84,7 @@ pub fn read_each(
     skip_bad_rows: bool,
     sink: &mut dyn FnMut(UnitRow, bool),
 ) -> Result<DataSet, Unreadable> {
-    let mut ds = read_with(prog, paths, locale, sink, None)?;
+    let mut ds = read_with(prog, paths, locale, Sink::Rows(sink))?;
     if skip_bad_rows {
         skip_bad(&mut ds);
     }
@@ -122,27 +122,22 @@ pub fn read_pending<'p>(
     locale: Locale,
     pending: &mut dyn FnMut(Pending<'p>),
 ) -> Result<DataSet, Unreadable> {
-    // Rows (JSON) and records (CSV) both go to `pending`, one at a time.
-    let cell = std::cell::RefCell::new(pending);
-    let mut rows = |u: UnitRow, _clean: bool| {
-        if let Ok(mut p) = cell.try_borrow_mut() {
-            (*p)(Pending::Row(u))
-        }
-    };
-    let mut raw = |r: RawRow<'p>| {
-        if let Ok(mut p) = cell.try_borrow_mut() {
-            (*p)(Pending::Raw(r))
-        }
-    };
-    read_with(prog, paths, locale, &mut rows, Some(&mut raw))
+    read_with(prog, paths, locale, Sink::Pending(pending))
+}
+
+/// Where the reader hands what it reads.
+enum Sink<'r, 'p> {
+    /// Parsed rows, with whether no error was found so far.
+    Rows(&'r mut dyn FnMut(UnitRow, bool)),
+    /// CSV records unparsed, JSON rows parsed.
+    Pending(&'r mut dyn FnMut(Pending<'p>)),
 }
 
 fn read_with<'p>(
     prog: &'p Program,
     paths: &[impl AsRef<Path>],
     locale: Locale,
-    sink: &mut dyn FnMut(UnitRow, bool),
-    mut raw: Option<&mut dyn FnMut(RawRow<'p>)>,
+    mut sink: Sink<'_, 'p>,
 ) -> Result<DataSet, Unreadable> {
     let mut ds = DataSet::default();
     let mut seen_columns: HashSet<String> = HashSet::new();
@@ -159,10 +154,9 @@ fn read_with<'p>(
             ds: &mut ds,
             columns: &mut seen_columns,
             ids: &mut ids,
-            sink: &mut *sink,
-            raw: match raw.as_mut() {
-                Some(r) => Some(&mut **r),
-                None => None,
+            sink: match &mut sink {
+                Sink::Rows(f) => Sink::Rows(&mut **f),
+                Sink::Pending(f) => Sink::Pending(&mut **f),
             },
         };
         if is_json(p) {
@@ -278,11 +272,32 @@ fn csv_reader(input: impl std::io::Read) -> std::io::Result<csv::Reader<impl std
 struct IdSet {
     hasher: std::collections::hash_map::RandomState,
     table: hashbrown::HashTable<u32>,
+    keys: Keys,
+    /// The data row each key was first read from.
+    rows: Vec<u32>,
+    /// The key being looked up, reused from row to row.
+    scratch: Vec<u8>,
+}
+
+/// The keys of an [`IdSet`], end to end.
+#[derive(Default)]
+struct Keys {
     arena: Vec<u8>,
     /// Where each key starts in the arena (it ends where the next starts).
     starts: Vec<u32>,
-    /// The data row each key was first read from.
-    rows: Vec<u32>,
+}
+
+impl Keys {
+    fn get(&self, k: u32) -> &[u8] {
+        let k = k as usize;
+        let start = self.starts.get(k).map(|&s| s as usize).unwrap_or(0);
+        let end = self
+            .starts
+            .get(k + 1)
+            .map(|&s| s as usize)
+            .unwrap_or(self.arena.len());
+        self.arena.get(start..end).unwrap_or_default()
+    }
 }
 
 /// The most bytes of unit ids one evaluation records (4 GiB, hundreds of
@@ -295,79 +310,69 @@ const SIZE_AFTER: usize = 1024;
 const LIMIT_RESERVE: usize = 1 << 26;
 
 impl IdSet {
-    fn key(id: &str, period: Option<i32>) -> impl Iterator<Item = u8> + '_ {
-        let p = period.map(|y| y.to_le_bytes());
-        std::iter::once(u8::from(p.is_some()))
-            .chain(p.into_iter().flatten())
-            .chain(id.bytes())
-    }
     /// Make room for `more` units at once, with keys of about `key_len`
     /// bytes: a large file's id set then grows once instead of doubling
     /// (each doubling holds the old and the new table at once).
     fn reserve(&mut self, more: usize, key_len: usize) {
-        use std::hash::BuildHasher;
         let Self {
             hasher,
             table,
-            arena,
-            starts,
+            keys,
             ..
         } = self;
-        table.reserve(more, |&j| {
-            hasher.hash_one(arena.get(Self::span(starts, arena, j)).unwrap_or_default())
-        });
-        self.arena.reserve(more.saturating_mul(key_len));
-        self.starts.reserve(more);
+        table.reserve(more, |&j| hash(hasher, keys.get(j)));
+        self.keys.arena.reserve(more.saturating_mul(key_len));
+        self.keys.starts.reserve(more);
         self.rows.reserve(more);
     }
-    fn span(starts: &[u32], arena: &[u8], k: u32) -> std::ops::Range<usize> {
-        let k = k as usize;
-        let start = starts.get(k).map(|&s| s as usize).unwrap_or(0);
-        let end = starts
-            .get(k + 1)
-            .map(|&s| s as usize)
-            .unwrap_or(arena.len());
-        start..end
-    }
-    fn stored(&self, k: u32) -> &[u8] {
-        self.arena
-            .get(Self::span(&self.starts, &self.arena, k))
-            .unwrap_or_default()
+    /// The average key length so far.
+    fn key_len(&self) -> usize {
+        self.keys.arena.len() / self.keys.starts.len().max(1) + 1
     }
     /// Record a unit: `Ok(Some(row))` with the row it was first read from
     /// when it is there already; `Err` past [`LIMIT_ID_BYTES`].
     fn insert(&mut self, id: &str, period: Option<i32>, row: usize) -> Result<Option<usize>, ()> {
-        use std::hash::BuildHasher;
-        let key: Vec<u8> = Self::key(id, period).collect();
-        let hash = self.hasher.hash_one(&key);
-        if let Some(&k) = self.table.find(hash, |&k| self.stored(k) == key.as_slice()) {
-            return Ok(self.rows.get(k as usize).map(|&r| r as usize));
+        let Self {
+            hasher,
+            table,
+            keys,
+            rows,
+            scratch: key,
+        } = self;
+        key.clear();
+        match period {
+            Some(y) => {
+                key.push(1);
+                key.extend_from_slice(&y.to_le_bytes());
+            }
+            None => key.push(0),
+        }
+        key.extend_from_slice(id.as_bytes());
+        let h = hash(hasher, key);
+        if let Some(&k) = table.find(h, |&k| keys.get(k) == key.as_slice()) {
+            return Ok(rows.get(k as usize).map(|&r| r as usize));
         }
         let (Ok(k), Ok(start), Ok(row)) = (
-            u32::try_from(self.starts.len()),
-            u32::try_from(self.arena.len()),
+            u32::try_from(keys.starts.len()),
+            u32::try_from(keys.arena.len()),
             u32::try_from(row),
         ) else {
             return Err(());
         };
-        if self.arena.len() + key.len() > LIMIT_ID_BYTES {
+        if keys.arena.len() + key.len() > LIMIT_ID_BYTES {
             return Err(());
         }
-        self.starts.push(start);
-        self.arena.extend_from_slice(&key);
-        self.rows.push(row);
-        let Self {
-            hasher,
-            table,
-            arena,
-            starts,
-            ..
-        } = self;
-        table.insert_unique(hash, k, |&j| {
-            hasher.hash_one(arena.get(Self::span(starts, arena, j)).unwrap_or_default())
-        });
+        keys.starts.push(start);
+        keys.arena.extend_from_slice(key);
+        rows.push(row);
+        table.insert_unique(h, k, |&j| hash(hasher, keys.get(j)));
         Ok(None)
     }
+}
+
+fn hash(hasher: &std::collections::hash_map::RandomState, key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    hasher.hash_one(key)
 }
 
 struct Reader<'r, 'p> {
@@ -377,9 +382,7 @@ struct Reader<'r, 'p> {
     ds: &'r mut DataSet,
     columns: &'r mut HashSet<String>,
     ids: &'r mut IdSet,
-    sink: &'r mut dyn FnMut(UnitRow, bool),
-    /// When set, CSV records are handed on unparsed.
-    raw: Option<&'r mut dyn FnMut(RawRow<'p>)>,
+    sink: Sink<'r, 'p>,
 }
 
 enum Col {
@@ -413,6 +416,16 @@ fn data_error(
     });
     d.help = help;
     d
+}
+
+fn no_id(file: &str, row: usize) -> Diag {
+    data_error(
+        file,
+        row,
+        Some("id"),
+        "this row has no `id`".into(),
+        Some("every row needs a unit id".into()),
+    )
 }
 
 fn begin_row(prog: &Program) -> UnitRow {
@@ -549,13 +562,7 @@ impl CellCx<'_> {
     /// The row without its id is an error.
     fn has_id(&self, u: &UnitRow, row: usize, errors: &mut Vec<Diag>) -> bool {
         if u.id.is_empty() {
-            errors.push(data_error(
-                self.file,
-                row,
-                Some("id"),
-                "this row has no `id`".into(),
-                Some("every row needs a unit id".into()),
-            ));
+            errors.push(no_id(self.file, row));
             return false;
         }
         true
@@ -729,7 +736,6 @@ impl<'r, 'p> Reader<'r, 'p> {
                 .position(|c| matches!(c, Col::Reserved(r) if *r == name))
         };
         let (id_col, period_col) = (reserved("id"), reserved("period"));
-        let mut raw = self.raw.take();
         let columns = std::sync::Arc::new(FileColumns {
             prog: self.prog,
             locale: self.locale,
@@ -777,7 +783,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 let rest = u128::from(len.saturating_sub(read));
                 let more = rest * SIZE_AFTER as u128 * 105 / 100 / u128::from(read);
                 let more = usize::try_from(more).unwrap_or(LIMIT_RESERVE);
-                let key_len = self.ids.arena.len() / self.ids.starts.len().max(1) + 1;
+                let key_len = self.ids.key_len();
                 self.ids.reserve(more.min(LIMIT_RESERVE), key_len);
             }
             if rec.iter().all(|c| c.trim().is_empty()) {
@@ -798,7 +804,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 );
                 continue;
             }
-            if let Some(raw) = raw.as_mut() {
+            if matches!(self.sink, Sink::Pending(_)) {
                 // Only the id (and period) here: the cells are parsed by
                 // whoever receives the record.
                 let text = |k: Option<usize>| {
@@ -818,13 +824,15 @@ impl<'r, 'p> Reader<'r, 'p> {
                     after = self.ds.errors.pop();
                 }
                 let before = std::mem::take(&mut self.ds.errors);
-                raw(RawRow {
-                    file: columns.clone(),
-                    rec: std::mem::take(&mut rec),
-                    row,
-                    before,
-                    after,
-                });
+                if let Sink::Pending(pending) = &mut self.sink {
+                    pending(Pending::Raw(RawRow {
+                        file: columns.clone(),
+                        rec: std::mem::take(&mut rec),
+                        row,
+                        before,
+                        after,
+                    }));
+                }
                 continue;
             }
             let cx = CellCx {
@@ -837,7 +845,6 @@ impl<'r, 'p> Reader<'r, 'p> {
             let (u, ok) = cx.record(&rec, row, &mut self.ds.errors);
             self.finish_row(u, ok, row);
         }
-        self.raw = raw;
     }
 
     fn json(&mut self, bytes: &[u8]) {
@@ -951,30 +958,6 @@ impl<'r, 'p> Reader<'r, 'p> {
     }
 
     fn row(&mut self, row: usize, headers: &[String], cols: &[Col], cells: &[(usize, Cell)]) {
-        let mut u = self.begin_row();
-        let mut ok = true;
-        for (i, cell) in cells {
-            self.cell(&mut u, &mut ok, row, headers, cols, *i, cell);
-        }
-        self.finish_row(u, ok, row);
-    }
-
-    fn begin_row(&self) -> UnitRow {
-        begin_row(self.prog)
-    }
-
-    /// Read cell `i` of a row into `u`; `ok` becomes false on an error.
-    #[allow(clippy::too_many_arguments)]
-    fn cell(
-        &mut self,
-        u: &mut UnitRow,
-        ok: &mut bool,
-        row: usize,
-        headers: &[String],
-        cols: &[Col],
-        i: usize,
-        cell: &Cell,
-    ) {
         let cx = CellCx {
             prog: self.prog,
             locale: self.locale,
@@ -982,29 +965,30 @@ impl<'r, 'p> Reader<'r, 'p> {
             headers,
             cols,
         };
-        cx.cell(u, ok, row, i, cell, &mut self.ds.errors);
+        let mut u = begin_row(self.prog);
+        let mut ok = true;
+        for (i, cell) in cells {
+            cx.cell(&mut u, &mut ok, row, *i, cell, &mut self.ds.errors);
+        }
+        self.finish_row(u, ok, row);
     }
 
     /// Hand a read row on, unless it has no id, repeats a unit, or had an
     /// error.
     fn finish_row(&mut self, mut u: UnitRow, ok: bool, row: usize) {
         if u.id.is_empty() {
-            self.error(
-                row,
-                Some("id"),
-                "this row has no `id`".into(),
-                Some("every row needs a unit id".into()),
-            );
+            self.ds.errors.push(no_id(&self.file, row));
             return;
         }
-        if !self.first_of_unit(&u.id, u.period, row) {
-            return;
-        }
-        if !ok {
+        if !self.first_of_unit(&u.id, u.period, row) || !ok {
             return;
         }
         u.origin = Some((self.file.clone(), row));
-        (self.sink)(u, self.ds.errors.is_empty());
+        let clean = self.ds.errors.is_empty();
+        match &mut self.sink {
+            Sink::Rows(f) => f(u, clean),
+            Sink::Pending(f) => f(Pending::Row(u)),
+        }
     }
 
     /// Record a unit's id; false (with the error) when it was read before.
