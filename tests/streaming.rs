@@ -323,6 +323,35 @@ fn no_units_streams_an_empty_report() {
     }
 }
 
+/// The JSON written in pieces is serde_json's pretty layout of the whole
+/// report, to the byte.
+#[test]
+fn json_pieces_are_the_pretty_report() {
+    let p = Project::new();
+    let plan = p.write("scored.thidua", SCORED);
+    let data = p.write("data.csv", rows(40));
+    let mut sources = thidua::diag::SourceMap::default();
+    let prog = thidua::check::check_file(&plan, &mut sources)
+        .expect("readable")
+        .program
+        .expect("checks");
+    let ds = data::read_files(&prog, &[&data], Locale::En, false).expect("readable");
+    let ev = eval::evaluate(&prog, ds.rows).expect("evaluates");
+    let warnings = serde_json::json!([{"code": "thidua::x", "message": "a \"quoted\"\nline"}]);
+    let skipped = [data::Skipped {
+        file: "data.csv".into(),
+        row: 3,
+        reason: "bad".into(),
+    }];
+    let whole = report::eval_json(&prog, &ev, &skipped, warnings.clone());
+    let mut want = serde_json::to_string_pretty(&whole).expect("json");
+    want.push('\n');
+    assert_eq!(
+        report::eval_json_text(&prog, &ev, &skipped, &warnings),
+        want
+    );
+}
+
 #[test]
 fn what_streams() {
     let load = |text: &str| {

@@ -496,10 +496,7 @@ fn cmd_eval(
     };
     progress.phase(&format!("evaluating {} rows", ds.rows.len()));
     if !ds.errors.is_empty() {
-        progress.finish();
-        print_diags(&ds.errors, &sources, ecolor);
-        tell!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
-        return 1;
+        return data_errors(&ds.errors, &sources, &progress, ecolor);
     }
     warnings.extend(ds.warnings);
     for s in &ds.skipped {
@@ -542,6 +539,18 @@ fn cmd_eval(
         return 1;
     }
     0
+}
+
+/// The data's errors stop `eval`: print them and say nothing was kept.
+fn data_errors(errors: &[Diag], sources: &SourceMap, progress: &Progress, color: bool) -> i32 {
+    progress.finish();
+    print_diags(errors, sources, color);
+    tell!(
+        "{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    1
 }
 
 struct StreamOpts<'a> {
@@ -608,10 +617,7 @@ fn eval_streaming(
     };
     let ds = done.data;
     if !ds.errors.is_empty() {
-        progress.finish();
-        print_diags(&ds.errors, sources, o.ecolor);
-        tell!("{} data error{}: nothing was evaluated (use --skip-bad-rows to evaluate the good rows)", ds.errors.len(), if ds.errors.len() == 1 { "" } else { "s" });
-        return 1;
+        return data_errors(&ds.errors, sources, progress, o.ecolor);
     }
     warnings.extend(ds.warnings);
     for s in &ds.skipped {
