@@ -170,21 +170,21 @@ fn node_text(
     let (display, ty) = node_display(t);
     let label = label.map(|l| format!("{l}: ")).unwrap_or_default();
     let _ = write!(out, "{pad}{label}{}", n.status.as_str());
-    if let Some(a) = &n.actual {
+    if let Some(a) = n.actual() {
         let _ = write!(
             out,
             " — actual {}",
             value_text(prog, a, &display, ty.as_ref())
         );
     }
-    if let Some(g) = &n.goal {
+    if let Some(g) = n.goal() {
         let _ = write!(out, ", goal {}", value_text(prog, g, &display, ty.as_ref()));
     }
-    if let Some(h) = &n.high {
+    if let Some(h) = n.high() {
         let _ = write!(out, " .. {}", value_text(prog, h, &display, ty.as_ref()));
     }
     if let Some(g) = n.gap() {
-        let unit = if matches!(n.actual, Some(Value::Date(_))) {
+        let unit = if matches!(n.actual(), Some(Value::Date(_))) {
             " days".to_string()
         } else {
             display
@@ -211,7 +211,7 @@ fn node_text(
         Some(TNode::Group { children, .. }) => children,
         _ => &[],
     };
-    for (i, c) in n.children.iter().enumerate() {
+    for (i, c) in n.children().iter().enumerate() {
         let (label, tn) = match kids.get(i) {
             Some((l, t, _)) => (l.as_deref(), Some(t)),
             None => (None, None),
@@ -228,7 +228,7 @@ fn points_text(c: &thidua::ir::Criterion, r: &CritResult) -> String {
         return fmt_dec(p);
     };
     let mut s = format!("{} points", fmt_dec(p));
-    if let Some(m) = r.max_points {
+    if let Some(m) = r.max_points(c) {
         s.push_str(&format!(" of {}", fmt_dec(m)));
     }
     s.push_str(&format!(" = base {}", fmt_dec(t.base)));
@@ -332,16 +332,16 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         let mut line = String::new();
         node_text(prog, &mut line, tnode, None, &r.node, 4);
         out.push_str(line.trim_start());
-        if let Some(d) = r.days_late {
+        if let Some(d) = r.days_late() {
             let _ = writeln!(out, "    days late: {d}");
         }
-        if let Some(m) = r.items_met {
+        if let Some(m) = r.items_met() {
             let _ = writeln!(out, "    items met: {m}");
             let ids: Vec<&str> = match &c.kind {
                 CritKind::Checklist(cl) => cl.items.iter().map(|i| i.id.as_str()).collect(),
                 _ => Vec::new(),
             };
-            for (id, v) in ids.iter().zip(r.items.iter()) {
+            for (id, v) in ids.iter().zip(r.items().iter()) {
                 let _ = writeln!(
                     out,
                     "      {id}: {}",

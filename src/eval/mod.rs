@@ -41,17 +41,26 @@ impl UnitRow {
     }
 }
 
-/// One child of a group, or the whole condition of a target.
+/// One child of a group, or the whole condition of a target: its status,
+/// and, where the evaluation keeps them ([`Detail::Full`], or where points
+/// are computed from them), the values behind it. Kept small: a unit holds
+/// one per criterion.
 #[derive(Debug, Clone)]
 pub struct NodeResult {
     pub status: Status,
-    pub actual: Option<Value>,
-    pub goal: Option<Value>,
-    pub high: Option<Value>,
+    detail: Option<Box<NodeDetail>>,
+}
+
+/// The values behind a node's status.
+#[derive(Debug, Clone, Default)]
+struct NodeDetail {
+    actual: Option<Value>,
+    goal: Option<Value>,
+    high: Option<Value>,
     /// How the actual was measured against the goal, once both were
     /// there: gap and achievement are made from it on demand.
-    pub measure: Option<Measure>,
-    pub children: Vec<NodeResult>,
+    measure: Option<Measure>,
+    children: Vec<NodeResult>,
 }
 
 /// What a comparison's actual and goal mean, for its gap and achievement.
@@ -63,10 +72,41 @@ pub struct Measure {
 }
 
 impl NodeResult {
+    fn bare(status: Status) -> Self {
+        NodeResult {
+            status,
+            detail: None,
+        }
+    }
+    fn detail_mut(&mut self) -> &mut NodeDetail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+    /// The actual value, when it was there (and kept).
+    pub fn actual(&self) -> Option<&Value> {
+        self.detail.as_ref()?.actual.as_ref()
+    }
+    /// The goal (the low end of a band or an interval).
+    pub fn goal(&self) -> Option<&Value> {
+        self.detail.as_ref()?.goal.as_ref()
+    }
+    /// The high end of a band or an interval.
+    pub fn high(&self) -> Option<&Value> {
+        self.detail.as_ref()?.high.as_ref()
+    }
+    pub fn measure(&self) -> Option<Measure> {
+        self.detail.as_ref()?.measure
+    }
+    /// The results of a group's children, in order.
+    pub fn children(&self) -> &[NodeResult] {
+        self.detail
+            .as_ref()
+            .map(|d| d.children.as_slice())
+            .unwrap_or_default()
+    }
     /// Actual − goal: in base units for numbers, in days for dates.
     pub fn gap(&self) -> Option<Decimal> {
-        self.measure?;
-        match (self.actual.as_ref()?, self.goal.as_ref()?) {
+        self.measure()?;
+        match (self.actual()?, self.goal()?) {
             (Value::Num(x), Value::Num(y)) => x.checked_sub(*y),
             (Value::Date(x), Value::Date(y)) => Some(Decimal::from((*x - *y).num_days())),
             _ => None,
@@ -74,30 +114,17 @@ impl NodeResult {
     }
     /// Actual ÷ goal (goal ÷ actual when lower is better).
     pub fn achievement(&self) -> Option<Decimal> {
-        let m = self.measure?;
+        let m = self.measure()?;
         if !m.numeric {
             return None;
         }
-        match (self.actual.as_ref()?, self.goal.as_ref()?) {
+        match (self.actual()?, self.goal()?) {
             (Value::Num(x), Value::Num(y)) => match m.op {
                 CmpOp::Ge | CmpOp::Gt => x.checked_div(*y),
                 CmpOp::Le | CmpOp::Lt => y.checked_div(*x),
                 _ => None,
             },
             _ => None,
-        }
-    }
-}
-
-impl NodeResult {
-    fn bare(status: Status) -> Self {
-        NodeResult {
-            status,
-            actual: None,
-            goal: None,
-            high: None,
-            measure: None,
-            children: Vec::new(),
         }
     }
 }
@@ -157,22 +184,63 @@ impl std::fmt::Display for Note {
     }
 }
 
+/// One criterion's result for one unit. Kept small: what only deadlines,
+/// checklists and relative points have lives behind a box.
 #[derive(Debug, Clone)]
 pub struct CritResult {
     pub node: NodeResult,
-    pub days_late: Option<i64>,
-    /// Each checklist item's value, in the checklist's order.
-    pub items: Vec<Value>,
-    pub items_met: Option<usize>,
     pub points: Option<Decimal>,
-    pub max_points: Option<Decimal>,
-    /// For `points N relative`: the base the group's leader gave.
-    pub relative_base: Option<Decimal>,
+    extra: Option<Box<CritExtra>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CritExtra {
+    days_late: Option<i64>,
+    items: Vec<Value>,
+    items_met: Option<usize>,
+    relative_base: Option<Decimal>,
 }
 
 impl CritResult {
+    fn new(status: Status) -> Self {
+        CritResult {
+            node: NodeResult::bare(status),
+            points: None,
+            extra: None,
+        }
+    }
+    fn extra_mut(&mut self) -> &mut CritExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
     pub fn status(&self) -> Status {
         self.node.status
+    }
+    /// A deadline's days late (0 when on time).
+    pub fn days_late(&self) -> Option<i64> {
+        self.extra.as_ref()?.days_late
+    }
+    /// Each checklist item's value, in the checklist's order.
+    pub fn items(&self) -> &[Value] {
+        self.extra
+            .as_ref()
+            .map(|e| e.items.as_slice())
+            .unwrap_or_default()
+    }
+    /// How many checklist items are met.
+    pub fn items_met(&self) -> Option<usize> {
+        self.extra.as_ref()?.items_met
+    }
+    /// For `points N relative`: the base the group's leader gave.
+    pub fn relative_base(&self) -> Option<Decimal> {
+        self.extra.as_ref()?.relative_base
+    }
+    /// The most points the criterion could give this unit (`None` when it
+    /// is unscored, an adjustment, or does not apply).
+    pub fn max_points(&self, c: &Criterion) -> Option<Decimal> {
+        if self.status() == Status::NotApplicable || matches!(c.kind, CritKind::Adjust(_)) {
+            return None;
+        }
+        max_points(c)
     }
 }
 
@@ -816,15 +884,7 @@ fn applies(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> bool {
 }
 
 fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResult {
-    let mut out = CritResult {
-        node: NodeResult::bare(Status::NotApplicable),
-        days_late: None,
-        items: Vec::new(),
-        items_met: None,
-        points: None,
-        max_points: None,
-        relative_base: None,
-    };
+    let mut out = CritResult::new(Status::NotApplicable);
     if !applies(cx, c, i, st) {
         return out;
     }
@@ -840,22 +900,25 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             let date = cx.eval(&d.date, i, st);
             let due = cx.eval(&d.due, i, st);
             let mut node = NodeResult::bare(Status::Missing);
-            node.goal = Some(due.clone());
+            let mut detail = NodeDetail::default();
             if let (Value::Date(a), Value::Date(b)) = (&date, &due) {
                 let gap = (*a - *b).num_days();
                 let late = if d.before { gap + 1 } else { gap };
                 node.status = if late > 0 { Status::Late } else { Status::Met };
-                node.measure = Some(Measure {
+                detail.measure = Some(Measure {
                     op: CmpOp::Le,
                     numeric: false,
                 });
-                out.days_late = Some(late.max(0));
+                out.extra_mut().days_late = Some(late.max(0));
             }
-            node.actual = if date.is_missing() { None } else { Some(date) };
+            detail.goal = Some(due);
+            detail.actual = if date.is_missing() { None } else { Some(date) };
+            node.detail = Some(Box::new(detail));
             out.node = node;
         }
         CritKind::Checklist(cl) => {
             let row = cx.row(i);
+            let mut items = Vec::with_capacity(cl.items.len());
             let mut yes = 0;
             let mut unknown = 0;
             for item in &cl.items {
@@ -877,7 +940,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                     Value::Bool(false) => {}
                     _ => unknown += 1,
                 }
-                out.items.push(v);
+                items.push(v);
             }
             let status = if yes >= cl.require {
                 Status::Met
@@ -887,9 +950,12 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                 Status::Missing
             };
             out.node = NodeResult::bare(status);
-            out.node.actual = Some(Value::Num(Decimal::from(yes)));
-            out.node.goal = Some(Value::Num(Decimal::from(cl.require)));
-            out.items_met = Some(yes);
+            let d = out.node.detail_mut();
+            d.actual = Some(Value::Num(Decimal::from(yes)));
+            d.goal = Some(Value::Num(Decimal::from(cl.require)));
+            let extra = out.extra_mut();
+            extra.items = items;
+            extra.items_met = Some(yes);
         }
         CritKind::Adjust(a) => {
             let (status, pts) = match a {
@@ -906,7 +972,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                                 p = if p < Decimal::ZERO { -*m } else { *m };
                             }
                         }
-                        out.node.actual = Some(Value::Num(n));
+                        out.node.detail_mut().actual = Some(Value::Num(n));
                         (
                             if n > Decimal::ZERO {
                                 Status::Met
@@ -929,7 +995,6 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
         let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
         let (p, _) = points(spec, &c.kind, &out);
         out.points = Some(round_half_away(p, precision));
-        out.max_points = max_points(c);
     }
     out
 }
@@ -1063,21 +1128,20 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
             let g = cx.eval(goal, i, st);
             let h = high.as_ref().map(|h| cx.eval(h, i, st));
             let mut node = NodeResult::bare(Status::Missing);
-            node.goal = if g.is_missing() {
-                None
-            } else {
-                Some(g.clone())
-            };
-            node.high = h.clone().filter(|v| !v.is_missing());
-            if a.is_missing()
+            let missing = a.is_missing()
                 || g.is_missing()
-                || h.as_ref().map(|v| v.is_missing()).unwrap_or(false)
-            {
-                node.actual = if a.is_missing() { None } else { Some(a) };
+                || h.as_ref().map(|v| v.is_missing()).unwrap_or(false);
+            if !missing {
+                node.status = compare_status(*op, &a, &g, h.as_ref());
+            }
+            let d = node.detail_mut();
+            d.goal = if g.is_missing() { None } else { Some(g) };
+            d.high = h.filter(|v| !v.is_missing());
+            if missing {
+                d.actual = if a.is_missing() { None } else { Some(a) };
                 return node;
             }
-            node.status = compare_status(*op, &a, &g, h.as_ref());
-            node.measure = Some(Measure {
+            d.measure = Some(Measure {
                 op: *op,
                 numeric: matches!(
                     ty,
@@ -1086,7 +1150,7 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
                         | crate::value::Type::Quantity(_)
                 ),
             });
-            node.actual = Some(a);
+            d.actual = Some(a);
             node
         }
         TNode::Interval { actual, lo, hi, .. } => {
@@ -1097,9 +1161,10 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
             if !(a.is_missing() || l.is_missing() || h.is_missing()) {
                 node.status = interval_status(&a, &l, &h);
             }
-            node.goal = if l.is_missing() { None } else { Some(l) };
-            node.high = if h.is_missing() { None } else { Some(h) };
-            node.actual = if a.is_missing() { None } else { Some(a) };
+            let d = node.detail_mut();
+            d.goal = if l.is_missing() { None } else { Some(l) };
+            d.high = if h.is_missing() { None } else { Some(h) };
+            d.actual = if a.is_missing() { None } else { Some(a) };
             node
         }
         TNode::Group { kind, children } => {
@@ -1108,7 +1173,7 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
                 .map(|(_, n, _)| tnode(cx, n, i, st))
                 .collect();
             let mut node = NodeResult::bare(group_status(kind, kids.iter().map(|k| k.status)));
-            node.children = kids;
+            node.detail_mut().children = kids;
             node
         }
     }
@@ -1137,7 +1202,7 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
                 CritKind::Checklist(c) => c.items.len(),
                 _ => 1,
             };
-            let yes = r.items_met.unwrap_or(0);
+            let yes = r.items_met().unwrap_or(0);
             t.note = Note::PerItem { n, total, met: yes };
             n.saturating_mul(Decimal::from(yes))
                 .checked_div(Decimal::from(total.max(1)))
@@ -1149,8 +1214,8 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
         t.note = Note::Missing;
     }
     if let (Some(b), Status::Exceeded) = (&spec.bonus, status) {
-        let reference = r.node.high.as_ref().or(r.node.goal.as_ref());
-        if let (Some(Value::Num(a)), Some(Value::Num(g))) = (r.node.actual.as_ref(), reference) {
+        let reference = r.node.high().or(r.node.goal());
+        if let (Some(Value::Num(a)), Some(Value::Num(g))) = (r.node.actual(), reference) {
             let steps = steps_between(*a, *g, b.step).floor();
             let mut bonus = b.amount.saturating_mul(steps);
             if let Some(m) = b.max {
@@ -1161,17 +1226,15 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
     }
     if let Some(p) = &spec.penalty {
         let steps = match (status, kind) {
-            (Status::Late, CritKind::Deadline(_)) => Decimal::from(r.days_late.unwrap_or(0))
+            (Status::Late, CritKind::Deadline(_)) => Decimal::from(r.days_late().unwrap_or(0))
                 .checked_div(p.step)
                 .map(|x| x.ceil()),
-            (Status::NotMet, CritKind::Target(_)) => {
-                match (r.node.actual.as_ref(), r.node.goal.as_ref()) {
-                    (Some(Value::Num(a)), Some(Value::Num(g))) => {
-                        Some(steps_between(*g, *a, p.step).ceil())
-                    }
-                    _ => None,
+            (Status::NotMet, CritKind::Target(_)) => match (r.node.actual(), r.node.goal()) {
+                (Some(Value::Num(a)), Some(Value::Num(g))) => {
+                    Some(steps_between(*g, *a, p.step).ceil())
                 }
-            }
+                _ => None,
+            },
             _ => None,
         };
         if let Some(steps) = steps {
@@ -1254,7 +1317,7 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
                 };
                 let (_, t) = points(spec, &c.kind, r);
                 let unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);
-                r.relative_base = Some(base);
+                r.extra_mut().relative_base = Some(base);
                 r.points = Some(round_half_away(unrounded, precision));
             }
         }
@@ -1273,7 +1336,7 @@ fn score(prog: &Program, st: &UnitState) -> Option<Decimal> {
             sum = sum.saturating_add(p);
         }
         if !matches!(c.kind, CritKind::Adjust(_)) {
-            if let Some(m) = r.max_points {
+            if let Some(m) = r.max_points(c) {
                 max = max.saturating_add(m);
             }
         }
@@ -1357,7 +1420,7 @@ pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
         return None;
     }
     let (_, mut t) = points(spec, &c.kind, r);
-    if let Some(base) = r.relative_base {
+    if let Some(base) = r.relative_base() {
         t.base = base;
         t.note = Note::Relative;
         t.unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);

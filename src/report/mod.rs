@@ -91,19 +91,17 @@ fn node_json(
     m.insert("status".into(), json!(n.status.as_str()));
     m.insert(
         "actual".into(),
-        n.actual
-            .as_ref()
+        n.actual()
             .map(|v| value_json(prog, v, display, ty))
             .unwrap_or(J::Null),
     );
     m.insert(
         "goal".into(),
-        n.goal
-            .as_ref()
+        n.goal()
             .map(|v| value_json(prog, v, display, ty))
             .unwrap_or(J::Null),
     );
-    let gap = match (n.gap(), n.actual.as_ref()) {
+    let gap = match (n.gap(), n.actual()) {
         (Some(g), Some(Value::Date(_))) => json!({"value": fmt_dec(g), "unit": "days"}),
         (Some(g), _) => json!({"value": dec_in(g, display), "unit": display.text}),
         (None, _) => J::Null,
@@ -126,7 +124,7 @@ fn children_json(prog: &Program, t: Option<&TNode>, n: &NodeResult) -> Vec<J> {
         }
         _ => Vec::new(),
     };
-    n.children
+    n.children()
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -207,15 +205,15 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
         m.insert(k, v);
     }
     if matches!(c.kind, CritKind::Deadline(_)) {
-        m.insert("days_late".into(), json!(r.days_late));
+        m.insert("days_late".into(), json!(r.days_late()));
     }
     if let CritKind::Checklist(cl) = &c.kind {
-        m.insert("items_met".into(), json!(r.items_met));
+        m.insert("items_met".into(), json!(r.items_met()));
         m.insert("items_total".into(), json!(cl.items.len()));
         let items: Vec<J> = cl
             .items
             .iter()
-            .zip(r.items.iter())
+            .zip(r.items().iter())
             .map(|(it, v)| json!({"id": it.id, "label": it.label, "value": match v { Value::Bool(b) => json!(b), _ => J::Null }}))
             .collect();
         m.insert("items".into(), J::Array(items));
@@ -226,7 +224,7 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
     );
     m.insert(
         "max_points".into(),
-        r.max_points
+        r.max_points(c)
             .map(|p| J::String(fmt_dec(p)))
             .unwrap_or(J::Null),
     );
@@ -265,7 +263,7 @@ pub fn section_points(
         if let Some(p) = r.points {
             pts = Some(pts.unwrap_or(Decimal::ZERO).saturating_add(p));
         }
-        if let Some(m) = r.max_points {
+        if let Some(m) = r.max_points(c) {
             max = Some(max.unwrap_or(Decimal::ZERO).saturating_add(m));
         }
     }
@@ -536,20 +534,20 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
                 c.id,
                 paint(status, &format!("{:<13}", status.as_str()), color)
             );
-            if let Some(a) = &r.node.actual {
+            if let Some(a) = r.node.actual() {
                 line.push_str(&format!("  {}", value_text(prog, a, &display, ty.as_ref())));
-                if let Some(g) = &r.node.goal {
+                if let Some(g) = r.node.goal() {
                     line.push_str(&format!(
                         " / {}",
                         value_text(prog, g, &display, ty.as_ref())
                     ));
                 }
             }
-            if let Some(d) = r.days_late.filter(|d| *d > 0) {
+            if let Some(d) = r.days_late().filter(|d| *d > 0) {
                 line.push_str(&format!("  ({d} ngày chậm)"));
             }
             if let (Some(m), Some(t)) = (
-                r.items_met,
+                r.items_met(),
                 match &c.kind {
                     CritKind::Checklist(cl) => Some(cl.items.len()),
                     _ => None,
@@ -562,7 +560,7 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
                 );
             }
             if let Some(p) = r.points {
-                match r.max_points {
+                match r.max_points(c) {
                     Some(m) => line.push_str(&format!("  [{} / {} điểm]", fmt_dec(p), fmt_dec(m))),
                     None => line.push_str(&format!("  [{} điểm]", fmt_dec(p))),
                 }
