@@ -196,3 +196,22 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The comparison that skips rescaling orders numbers as rust_decimal
+    /// does, whatever their signs, scales and magnitudes.
+    #[test]
+    fn decimal_comparison_is_rust_decimal_order(
+        a in any::<i64>(), sa in 0u32..28, b in any::<i64>(), sb in 0u32..28, same in any::<bool>(), big in any::<bool>(),
+        wide in any::<bool>(),
+    ) {
+        let sb = if same { sa } else { sb };
+        let x = Decimal::from_i128_with_scale(a as i128 * if wide { 1 << 30 } else { 1 }, sa);
+        let y = Decimal::from_i128_with_scale(b as i128 * if big { 1 << 32 } else { 1 }, sb);
+        prop_assert_eq!(thidua::eval::cmp_dec(&x, &y), x.cmp(&y));
+        prop_assert_eq!(thidua::eval::cmp_dec(&x, &x), std::cmp::Ordering::Equal);
+        prop_assert_eq!(thidua::eval::cmp_dec(&-x, &x), (-x).cmp(&x));
+    }
+}

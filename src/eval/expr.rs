@@ -31,9 +31,49 @@ pub struct Cx<'e> {
     rows: &'e [usize],
 }
 
+/// `x.cmp(y)`, without rescaling when both have the same scale (the
+/// usual case: a cell and a goal written with the same decimals), where
+/// the signed mantissas compare as the numbers do.
+#[inline]
+pub fn cmp_dec(x: &Decimal, y: &Decimal) -> Ordering {
+    let (sx, sy) = (x.scale(), y.scale());
+    let (mx, my) = (x.mantissa(), y.mantissa());
+    if sx == sy {
+        return mx.cmp(&my);
+    }
+    // Bring the one with fewer decimals to the other's scale, in i128
+    // (a 96-bit mantissa times 10^28 can overflow: then rust_decimal).
+    let (wide, d) = if sx < sy {
+        (mx, sy - sx)
+    } else {
+        (my, sx - sy)
+    };
+    match POW10.get(d as usize).and_then(|p| wide.checked_mul(*p)) {
+        Some(w) if sx < sy => w.cmp(&my),
+        Some(w) => mx.cmp(&w),
+        None => x.cmp(y),
+    }
+}
+
+/// 10^0 … 10^28 (the scales a Decimal can have).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "0 < k < 29 in a constant block: computed, and checked, at compile time"
+)]
+const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
+    let mut k = 1;
+    while k < 29 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+#[inline]
 pub fn cmp_values(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
-        (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
+        (Value::Num(x), Value::Num(y)) => Some(cmp_dec(x, y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
         (Value::Level(x), Value::Level(y)) => Some(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
@@ -43,9 +83,26 @@ pub fn cmp_values(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-fn num(v: Value) -> Option<Decimal> {
-    v.num()
+/// An operand: read in place where it is stored (an indicator's cell, a
+/// constant, a let), or computed. Comparisons read their operands this way
+/// so that the common `indicator >= constant` copies nothing.
+pub enum Operand<'a> {
+    Ref(&'a Value),
+    Own(Value),
 }
+
+impl std::ops::Deref for Operand<'_> {
+    type Target = Value;
+    #[inline]
+    fn deref(&self) -> &Value {
+        match self {
+            Operand::Ref(v) => v,
+            Operand::Own(v) => v,
+        }
+    }
+}
+
+static MISSING: Value = Value::Missing;
 
 impl<'e> Cx<'e> {
     pub fn new(prog: &'e Program, ev: &'e Evaluation, year: i32, shift: i32) -> Cx<'e> {
@@ -78,6 +135,20 @@ impl<'e> Cx<'e> {
     /// The state of unit `i` of this period, once it has been evaluated.
     fn state(&self, i: usize) -> Option<&'e UnitState> {
         self.ev.periods.get(&self.year)?.states.get(i)
+    }
+
+    /// [`Cx::eval`], without copying what is read in place.
+    #[inline]
+    pub fn operand<'a>(&self, e: &'a IExpr, i: usize, st: &'a UnitState) -> Operand<'a>
+    where
+        'e: 'a,
+    {
+        match e {
+            IExpr::Const(v) => Operand::Ref(v),
+            IExpr::Ind(slot) => Operand::Ref(self.row(i).values.get(*slot).unwrap_or(&MISSING)),
+            IExpr::Let(l) => Operand::Ref(st.lets.get(*l).unwrap_or(&MISSING)),
+            _ => Operand::Own(self.eval(e, i, st)),
+        }
     }
 
     pub fn eval(&self, e: &IExpr, i: usize, st: &UnitState) -> Value {
@@ -123,7 +194,8 @@ impl<'e> Cx<'e> {
                 }
             }
             IExpr::Arith(op, a, b) => {
-                let (Some(x), Some(y)) = (num(self.eval(a, i, st)), num(self.eval(b, i, st)))
+                let (Some(x), Some(y)) =
+                    (self.operand(a, i, st).num(), self.operand(b, i, st).num())
                 else {
                     return Value::Missing;
                 };
@@ -142,7 +214,7 @@ impl<'e> Cx<'e> {
                 sub,
             } => {
                 let (Value::Date(d), Some(n)) =
-                    (self.eval(date, i, st), num(self.eval(dur, i, st)))
+                    (self.eval(date, i, st), self.operand(dur, i, st).num())
                 else {
                     return Value::Missing;
                 };
@@ -167,8 +239,8 @@ impl<'e> Cx<'e> {
                 _ => Value::Missing,
             },
             IExpr::Cmp(op, a, b) => {
-                let x = self.eval(a, i, st);
-                let y = self.eval(b, i, st);
+                let x = self.operand(a, i, st);
+                let y = self.operand(b, i, st);
                 if x.is_missing() || y.is_missing() {
                     return Value::Missing;
                 }

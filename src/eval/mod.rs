@@ -1,7 +1,9 @@
 //! Checked campaign × unit data → statuses, points, ranks, ratings, awards.
 //! No type checks here: the checker has settled them.
 
+mod compiled;
 mod expr;
+pub use expr::cmp_dec;
 pub mod stream;
 
 use crate::diag::{codes, Diag};
@@ -11,7 +13,7 @@ use crate::value::{round_half_away, Status, Value};
 use chrono::Datelike;
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// One data row: one unit in one period.
 #[derive(Debug, Clone, Default)]
@@ -271,7 +273,9 @@ pub struct UnitState {
 pub struct Period {
     pub year: i32,
     pub rows: Vec<usize>,
-    pub index: HashMap<String, usize>,
+    /// Unit id → position in `rows` (foldhash: the ids are the data's,
+    /// and hashing them is a visible part of evaluating a large file).
+    pub index: hashbrown::HashMap<String, usize>,
     pub states: Vec<UnitState>,
     pub members: Vec<Vec<usize>>,
     /// Whether the awards of this period come from the data.
@@ -361,10 +365,14 @@ pub fn evaluate_with(
         .or_else(|| rows.iter().filter_map(|r| r.period).max())
         .unwrap_or(0);
     let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
+    // Most data sets hold one period: size its index once.
+    let single = rows.iter().all(|r| r.period.is_none());
     for (i, r) in rows.iter().enumerate() {
         let y = r.period.unwrap_or(current);
         let p = periods.entry(y).or_insert_with(|| Period {
             year: y,
+            index: hashbrown::HashMap::with_capacity(if single { rows.len() } else { 0 }),
+            rows: Vec::with_capacity(if single { rows.len() } else { 0 }),
             ..Default::default()
         });
         p.index.insert(r.id.clone(), p.rows.len());
@@ -527,15 +535,21 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     };
     let n = period.rows.len();
     let order = member_order(period);
-    if let Some(p) = ev.periods.get_mut(&year) {
-        p.states = vec![UnitState::default(); n];
-    }
     // Criteria, members first. Without members or history the units are
     // independent, so large periods are split across the cores.
+    let compiled = compiled::Compiled::new(prog, ev.detail);
     let unit_state = |cx: &expr::Cx, i: usize| {
         let mut st = UnitState {
-            lets: vec![Value::Missing; prog.lets.len()],
-            awards: vec![false; prog.awards.len()],
+            lets: if prog.lets.is_empty() {
+                Vec::new()
+            } else {
+                vec![Value::Missing; prog.lets.len()]
+            },
+            awards: if prog.awards.is_empty() {
+                Vec::new()
+            } else {
+                vec![false; prog.awards.len()]
+            },
             criteria: Vec::with_capacity(prog.criteria.len()),
             ..Default::default()
         };
@@ -543,8 +557,12 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
             let v = cx.eval(&prog.lets[l].expr, i, &st);
             st.lets[l] = v;
         }
-        for c in &prog.criteria {
-            let r = criterion(cx, c, i, &st);
+        let cells = cx.row(i).values.as_slice();
+        for (k, c) in prog.criteria.iter().enumerate() {
+            let r = match compiled.target(k) {
+                Some(t) => compiled_criterion(cx, c, t, cells, i, &st),
+                None => criterion(cx, c, i, &st),
+            };
             st.criteria.push(r);
         }
         st
@@ -553,7 +571,18 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         .map(|t| t.get())
         .unwrap_or(1)
         .min(8);
-    if !prog.uses_history && threads > 1 && n >= 4096 {
+    let mut evaluated = false;
+    if !prog.uses_history && (threads == 1 || n < 4096) {
+        // One chunk, in this thread.
+        let states: Vec<UnitState> = {
+            let cx = expr::Cx::new(prog, ev, year, shift);
+            (0..n).map(|i| unit_state(&cx, i)).collect()
+        };
+        if let Some(p) = ev.periods.get_mut(&year) {
+            p.states = states;
+            evaluated = true;
+        }
+    } else if !prog.uses_history {
         let chunk = n.div_ceil(threads);
         let done: Vec<Vec<UnitState>> = {
             let ev_ref: &Evaluation = ev;
@@ -578,18 +607,15 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         };
         if let Some(p) = ev.periods.get_mut(&year) {
             p.states = done.into_iter().flatten().collect();
-            if p.states.len() != n {
-                // A worker failed: evaluate in this thread instead.
-                p.states = vec![UnitState::default(); n];
-            }
+            // A worker that failed leaves too few: evaluate in this
+            // thread instead.
+            evaluated = p.states.len() == n;
         }
     }
-    let evaluated = ev
-        .periods
-        .get(&year)
-        .map(|p| p.states.iter().any(|s| !s.criteria.is_empty()))
-        .unwrap_or(false);
     if !evaluated {
+        if let Some(p) = ev.periods.get_mut(&year) {
+            p.states = vec![UnitState::default(); n];
+        }
         for &i in &order {
             let st = {
                 let cx = expr::Cx::new(prog, ev, year, shift);
@@ -883,6 +909,35 @@ fn applies(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> bool {
         .all(|e| cx.eval(e, i, st) == Value::Bool(true))
 }
 
+/// [`criterion`] for a target compiled for statuses only.
+#[inline]
+fn compiled_criterion(
+    cx: &expr::Cx,
+    c: &Criterion,
+    t: &compiled::Node,
+    cells: &[Value],
+    i: usize,
+    st: &UnitState,
+) -> CritResult {
+    if !c.applies.is_empty() && !applies(cx, c, i, st) {
+        return CritResult::new(Status::NotApplicable);
+    }
+    let mut out = CritResult::new(compiled::node_status(cx, t, cells, i, st));
+    if c.points.is_some() {
+        add_points(cx, c, &mut out);
+    }
+    out
+}
+
+/// Round the points of a criterion other than an adjustment.
+fn add_points(cx: &expr::Cx, c: &Criterion, out: &mut CritResult) {
+    if let Some(spec) = &c.points {
+        let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
+        let (p, _) = points(spec, &c.kind, out);
+        out.points = Some(round_half_away(p, precision));
+    }
+}
+
 fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResult {
     let mut out = CritResult::new(Status::NotApplicable);
     if !applies(cx, c, i, st) {
@@ -991,32 +1046,37 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             return out;
         }
     }
-    if let Some(spec) = &c.points {
-        let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
-        let (p, _) = points(spec, &c.kind, &out);
-        out.points = Some(round_half_away(p, precision));
-    }
+    add_points(cx, c, &mut out);
     out
 }
 
 /// The status of `actual OP goal` (with the band's `high`), all present.
 fn compare_status(op: CmpOp, a: &Value, g: &Value, h: Option<&Value>) -> Status {
     let o = expr::cmp_values(a, g).unwrap_or(Ordering::Equal);
+    match (op, h) {
+        (CmpOp::Ge, Some(h)) => {
+            if expr::cmp_values(a, h) == Some(Ordering::Greater) {
+                Status::Exceeded
+            } else if o != Ordering::Less {
+                Status::Met
+            } else {
+                Status::NotMet
+            }
+        }
+        _ => order_status(op, o),
+    }
+}
+
+/// The status of `actual OP goal` from how actual compares with goal
+/// (no band).
+#[inline]
+fn order_status(op: CmpOp, o: Ordering) -> Status {
     let yes_no = |b: bool| if b { Status::Met } else { Status::NotMet };
     match op {
-        CmpOp::Ge => match h {
-            Some(h) => {
-                if expr::cmp_values(a, h) == Some(Ordering::Greater) {
-                    Status::Exceeded
-                } else {
-                    yes_no(o != Ordering::Less)
-                }
-            }
-            None => match o {
-                Ordering::Greater => Status::Exceeded,
-                Ordering::Equal => Status::Met,
-                Ordering::Less => Status::NotMet,
-            },
+        CmpOp::Ge => match o {
+            Ordering::Greater => Status::Exceeded,
+            Ordering::Equal => Status::Met,
+            Ordering::Less => Status::NotMet,
         },
         CmpOp::Le => match o {
             Ordering::Less => Status::Exceeded,
@@ -1082,25 +1142,25 @@ fn tstatus(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> Status {
             high,
             ..
         } => {
-            let a = cx.eval(actual, i, st);
+            let a = cx.operand(actual, i, st);
             if a.is_missing() {
                 return Status::Missing;
             }
-            let g = cx.eval(goal, i, st);
+            let g = cx.operand(goal, i, st);
             if g.is_missing() {
                 return Status::Missing;
             }
-            let h = high.as_ref().map(|h| cx.eval(h, i, st));
-            if h.as_ref().map(Value::is_missing).unwrap_or(false) {
+            let h = high.as_ref().map(|h| cx.operand(h, i, st));
+            if h.as_ref().map(|h| h.is_missing()).unwrap_or(false) {
                 return Status::Missing;
             }
-            compare_status(*op, &a, &g, h.as_ref())
+            compare_status(*op, &a, &g, h.as_deref())
         }
         TNode::Interval { actual, lo, hi, .. } => {
             let (a, l, h) = (
-                cx.eval(actual, i, st),
-                cx.eval(lo, i, st),
-                cx.eval(hi, i, st),
+                cx.operand(actual, i, st),
+                cx.operand(lo, i, st),
+                cx.operand(hi, i, st),
             );
             if a.is_missing() || l.is_missing() || h.is_missing() {
                 return Status::Missing;
