@@ -215,3 +215,32 @@ proptest! {
         prop_assert_eq!(thidua::eval::cmp_dec(&-x, &x), (-x).cmp(&x));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// A plain number in the `en` locale reads as rust_decimal reads it:
+    /// same value and same scale (trailing zeros kept), any length.
+    #[test]
+    fn en_numbers_read_as_rust_decimal(
+        neg in any::<bool>(), int in "[0-9]{1,30}", frac in proptest::option::of("[0-9]{1,30}"),
+    ) {
+        let text = match &frac {
+            Some(f) => format!("{int}.{f}"),
+            None => int.clone(),
+        };
+        let want = <Decimal as std::str::FromStr>::from_str(&text);
+        let signed = if neg { format!("-{text}") } else { text.clone() };
+        let got = thidua::data::parse_number(&signed, thidua::data::Locale::En);
+        match (want, got) {
+            (Ok(w), Ok(g)) => {
+                let w = if neg { -w } else { w };
+                prop_assert_eq!(w, g);
+                prop_assert_eq!(w.scale(), g.scale());
+                prop_assert_eq!(w.is_sign_negative(), g.is_sign_negative());
+            }
+            (Err(_), Err(_)) => {}
+            (w, g) => prop_assert!(false, "{signed}: rust_decimal {w:?}, thidua {g:?}"),
+        }
+    }
+}

@@ -1176,22 +1176,38 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
     let normalized = match locale {
         Locale::En => {
             // The common case in one pass: digits, at most one `.` with
-            // digits on both sides.
+            // digits on both sides, the digits gathered as they are read.
             let b = body.as_bytes();
-            let dot = b.iter().position(|&c| c == b'.');
-            let plain = match dot {
-                Some(k) => {
-                    k > 0
-                        && k + 1 < b.len()
-                        && b.iter()
-                            .enumerate()
-                            .all(|(j, c)| j == k || c.is_ascii_digit())
+            let mut plain = !b.is_empty();
+            let mut dot = None;
+            let mut mantissa: u64 = 0;
+            let mut count = 0usize;
+            for (j, &c) in b.iter().enumerate() {
+                if c.is_ascii_digit() {
+                    mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    count += 1;
+                } else if c == b'.' && dot.is_none() && j > 0 && j + 1 < b.len() {
+                    dot = Some(j);
+                } else {
+                    plain = false;
+                    break;
                 }
-                None => !b.is_empty() && b.iter().all(u8::is_ascii_digit),
-            };
+            }
             if plain {
-                let d = Decimal::from_str(body)
-                    .map_err(|_| (format!("`{t}` is out of range"), None))?;
+                // Up to 18 digits the integer is exact (< 10^18 < 2^63) and
+                // is the decimal's mantissa, as rust_decimal reads it.
+                let scale = dot.map(|k| b.len() - k - 1).unwrap_or(0);
+                let d = match u32::try_from(scale) {
+                    Ok(scale) if count <= 18 => {
+                        Decimal::try_from_i128_with_scale(i128::from(mantissa), scale).ok()
+                    }
+                    _ => None,
+                };
+                let d = match d {
+                    Some(d) => d,
+                    None => Decimal::from_str(body)
+                        .map_err(|_| (format!("`{t}` is out of range"), None))?,
+                };
                 return Ok(if neg { -d } else { d });
             }
             if body.contains(',') {
