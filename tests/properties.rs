@@ -244,3 +244,91 @@ proptest! {
         }
     }
 }
+
+const SHAPES: &str = r#"campaign c "C" {
+  period 2024-01-01 .. 2024-12-31
+  indicator x "X" : percent
+  indicator y "Y" : percent
+  indicator n "N" : number
+  indicator ok "OK" : bool
+  target ge: x >= 50%
+  target gt: x > 50%
+  target le: x <= 50%
+  target lt: x < 50%
+  target eq: x == 50%
+  target ne: x != 50%
+  target band: x >= 40% .. 60%
+  target inside: x in 40% .. 60%
+  target scaled: n >= 2.5 * y
+  target both: all {
+    "X": x >= 50%
+    "Y": y <= 30%
+  }
+  target either: any {
+    x >= 70%
+    y < 10%
+  }
+  target two: at_least 2 of {
+    x >= 50%
+    y >= 50%
+    ok
+  }
+  target flag: ok
+  target scored: x >= 45% { points 10 }
+  target cut: y <= 20% {
+    points 10
+    penalty 1 per 1% above
+  }
+  target part: x >= 45% { points 10 proportional }
+  scoring { precision 2 }
+}
+"#;
+
+/// A cell of the generated data: blank, or a value near the goals (with
+/// one, two or three decimals, so that scales differ).
+fn cell() -> impl Strategy<Value = Option<String>> {
+    proptest::option::weighted(0.85, (0u32..1000, 0u32..3)).prop_map(|o| {
+        o.map(|(v, d)| match d {
+            0 => format!("{}", v / 10),
+            1 => format!("{}.{}", v / 10, v % 10),
+            _ => format!("{}.{}0", v / 10, v % 10),
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The statuses-only evaluation (targets compiled to column reads and
+    /// constant comparisons) gives every status and point the full
+    /// evaluation gives.
+    #[test]
+    fn statuses_only_agrees_with_full(
+        units in proptest::collection::vec((cell(), cell(), cell(), proptest::option::of(any::<bool>())), 1..20),
+    ) {
+        let prog = program(SHAPES);
+        let rows: Vec<UnitRow> = units
+            .iter()
+            .enumerate()
+            .map(|(k, (x, y, n, ok))| {
+                let mut cells = Vec::new();
+                let okt = ok.map(|b| if b { "true" } else { "false" });
+                for (name, v) in [("x", x.as_deref()), ("y", y.as_deref()), ("n", n.as_deref()), ("ok", okt)] {
+                    if let Some(v) = v {
+                        cells.push((name, v));
+                    }
+                }
+                row(&prog, &format!("u{k}"), "b", &cells)
+            })
+            .collect();
+        let full = evaluate(&prog, rows.clone()).expect("evaluates");
+        let quick = thidua::eval::evaluate_with(&prog, rows, thidua::eval::Detail::Statuses).expect("evaluates");
+        for ((_, a), (_, b)) in full.units().zip(quick.units()) {
+            for (k, (ca, cb)) in a.criteria.iter().zip(b.criteria.iter()).enumerate() {
+                prop_assert_eq!(ca.status(), cb.status(), "criterion {}", prog.criteria[k].id);
+                prop_assert_eq!(ca.points, cb.points, "criterion {}", prog.criteria[k].id);
+            }
+            prop_assert_eq!(a.score, b.score);
+        }
+    }
+}
