@@ -1622,3 +1622,33 @@ fn empty_plan_checks_cleanly_but_cannot_be_evaluated() {
     );
     assert!(r.stderr.contains("campaign"), "{}", r.stderr);
 }
+
+/// A cell that is not UTF-8 stops the file with one error naming its row
+/// and column, whether the evaluation streams or not, and also when the
+/// bad bytes would form a character only across two cells.
+#[test]
+fn non_utf8_cell_names_row_and_column() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  target t1 \"T1\": x >= 1\n}\n",
+    );
+    p.write("bad.csv", b"id,name,x\na,An,1\nb,B\xff,2\nc,C,3\n");
+    // `"\xC3",\xA9`: each cell alone is invalid, the two side by side are `é`.
+    p.write("split.csv", b"id,name,x\na,An,1\nb,\"B\xC3\",\xA92\n");
+    for (file, row, col) in [("bad.csv", 3, "name"), ("split.csv", 3, "name")] {
+        for format in ["csv", "json", "table"] {
+            let r = p.run(["eval", "./plan.thidua", "--data", file, "--format", format]);
+            r.expect_code(1).expect_no_panic();
+            let want = format!("an invalid byte in row {row}, column `{col}`");
+            assert!(r.stderr.contains(&want), "{file} {format}: {}", r.stderr);
+            assert_eq!(
+                r.stderr.matches("is not UTF-8 text").count(),
+                1,
+                "{}",
+                r.stderr
+            );
+            assert!(r.stdout.is_empty(), "{file} {format}: {}", r.stdout);
+        }
+    }
+}

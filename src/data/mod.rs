@@ -541,12 +541,7 @@ impl CellCx<'_> {
     }
 
     /// Read a CSV record's cells (ignored columns skipped).
-    fn record(
-        &self,
-        rec: &csv::StringRecord,
-        row: usize,
-        errors: &mut Vec<Diag>,
-    ) -> (UnitRow, bool) {
+    fn record(&self, rec: &Fields, row: usize, errors: &mut Vec<Diag>) -> (UnitRow, bool) {
         let mut u = begin_row(self.prog);
         let mut ok = true;
         for (i, c) in rec.iter().enumerate() {
@@ -569,12 +564,39 @@ impl CellCx<'_> {
     }
 }
 
+/// The cells of a CSV record as text. The record's bytes are checked as
+/// UTF-8 once, not cell by cell (cells whose boundaries fall inside a
+/// character are caught too: a cell is sliced from the checked text only
+/// at character boundaries).
+pub(crate) struct Fields<'r> {
+    text: &'r str,
+    rec: &'r csv::ByteRecord,
+}
+
+impl<'r> Fields<'r> {
+    /// The record's cells, or `None` when one of them is not UTF-8.
+    fn new(rec: &'r csv::ByteRecord) -> Option<Fields<'r>> {
+        let text = std::str::from_utf8(rec.as_slice()).ok()?;
+        let f = Fields { text, rec };
+        (0..rec.len()).all(|i| f.get(i).is_some()).then_some(f)
+    }
+    fn len(&self) -> usize {
+        self.rec.len()
+    }
+    fn get(&self, i: usize) -> Option<&'r str> {
+        self.rec.range(i).and_then(|r| self.text.get(r))
+    }
+    fn iter(&self) -> impl Iterator<Item = &'r str> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
 /// A CSV record read but not yet parsed, for a streaming worker: the file's
 /// columns, the record, its row, and the errors the reader found before it
 /// (kept in order with the row's own).
 pub struct RawRow<'p> {
     file: std::sync::Arc<FileColumns<'p>>,
-    rec: csv::StringRecord,
+    rec: csv::ByteRecord,
     row: usize,
     before: Vec<Diag>,
     /// The row repeats a unit: this error comes after the row's own, and
@@ -604,7 +626,20 @@ impl RawRow<'_> {
             headers: &f.headers,
             cols: &f.cols,
         };
-        let (mut u, ok) = cx.record(&self.rec, self.row, errors);
+        let Some(fields) = Fields::new(&self.rec) else {
+            // The reader checked the record before handing it on.
+            errors.push(
+                Diag::error(codes::DATA, format!("`{}` is not UTF-8 text", f.file)).located(
+                    DataLocation {
+                        file: f.file.clone(),
+                        row: self.row,
+                        column: None,
+                    },
+                ),
+            );
+            return None;
+        };
+        let (mut u, ok) = cx.record(&fields, self.row, errors);
         if !cx.has_id(&u, self.row, errors) {
             return None;
         }
@@ -744,28 +779,13 @@ impl<'r, 'p> Reader<'r, 'p> {
             cols,
         });
         let cols = &columns.cols;
-        let mut rec = csv::StringRecord::new();
+        let mut rec = csv::ByteRecord::new();
         let mut records = 0usize;
         loop {
-            match rdr.read_record(&mut rec) {
+            match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
-                    if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
-                        // Every cell is UTF-8, ignored columns included.
-                        let line = pos.as_ref().map(|p| p.line()).unwrap_or(0);
-                        let col = headers.get(err.field()).cloned().unwrap_or_default();
-                        self.error(
-                            0,
-                            None,
-                            format!(
-                                "`{}` is not UTF-8 text (an invalid byte in row {line}, column `{col}`)",
-                                self.file
-                            ),
-                            Some("save the file as CSV UTF-8".into()),
-                        );
-                        return;
-                    }
                     let row = e.position().map(|p| p.line() as usize).unwrap_or(0);
                     let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                     self.error(row, None, format!("cannot read this row: {e}"), None);
@@ -776,6 +796,24 @@ impl<'r, 'p> Reader<'r, 'p> {
                 }
             }
             let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            let Some(fields) = Fields::new(&rec) else {
+                // Every cell is UTF-8, ignored columns included.
+                let field = rec
+                    .iter()
+                    .position(|c| std::str::from_utf8(c).is_err())
+                    .unwrap_or(0);
+                let col = headers.get(field).cloned().unwrap_or_default();
+                self.error(
+                    0,
+                    None,
+                    format!(
+                        "`{}` is not UTF-8 text (an invalid byte in row {row}, column `{col}`)",
+                        self.file
+                    ),
+                    Some("save the file as CSV UTF-8".into()),
+                );
+                return;
+            };
             records += 1;
             if records == SIZE_AFTER {
                 // Estimate the file's rows from the bytes the first ones took.
@@ -786,7 +824,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 let key_len = self.ids.key_len();
                 self.ids.reserve(more.min(LIMIT_RESERVE), key_len);
             }
-            if rec.iter().all(|c| c.trim().is_empty()) {
+            if fields.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
             if rec.len() > headers.len() {
@@ -808,7 +846,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 // Only the id (and period) here: the cells are parsed by
                 // whoever receives the record.
                 let text = |k: Option<usize>| {
-                    k.and_then(|k| rec.get(k))
+                    k.and_then(|k| fields.get(k))
                         .map(|c| nfc(c).trim().to_string())
                         .unwrap_or_default()
                 };
@@ -842,7 +880,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 headers: &headers,
                 cols,
             };
-            let (u, ok) = cx.record(&rec, row, &mut self.ds.errors);
+            let (u, ok) = cx.record(&fields, row, &mut self.ds.errors);
             self.finish_row(u, ok, row);
         }
     }
