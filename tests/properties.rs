@@ -251,6 +251,7 @@ const SHAPES: &str = r#"campaign c "C" {
   indicator y "Y" : percent
   indicator n "N" : number
   indicator ok "OK" : bool
+  indicator sent "Sent" : date
   target ge: x >= 50%
   target gt: x > 50%
   target le: x <= 50%
@@ -280,7 +281,36 @@ const SHAPES: &str = r#"campaign c "C" {
     penalty 1 per 1% above
   }
   target part: x >= 45% { points 10 proportional }
+  checklist form "Form" {
+    item a "A"
+    item b "B"
+    item c "C"
+    require at_least 2
+    points 6 per item
+  }
+  checklist plain "Plain" {
+    item p "P"
+    item q "Q"
+  }
+  deadline due "Due": sent by 2024-03-31 {
+    points 5
+    penalty 1 per day late, max 5
+  }
   scoring { precision 2 }
+  rank by score within bloc then by x
+  rating grade "Grade" {
+    top "Top" when score >= 40 and all targets met
+    good "Good" when score >= 20 and status(ge) == met
+    rest "Rest" otherwise
+  }
+  award flag "Flag" {
+    when rating == top or rank <= 2
+    limit 1 per bloc
+  }
+  award note "Note" {
+    when score >= 15 and not awarded(flag)
+    limit 50% per bloc
+  }
 }
 "#;
 
@@ -313,12 +343,18 @@ proptest! {
             .map(|(k, (x, y, n, ok))| {
                 let mut cells = Vec::new();
                 let okt = ok.map(|b| if b { "true" } else { "false" });
-                for (name, v) in [("x", x.as_deref()), ("y", y.as_deref()), ("n", n.as_deref()), ("ok", okt)] {
+                let sent = n.as_deref().map(|v| format!("2024-0{}-{:02}", 3 + v.len() % 2, 20 + v.len() * 2));
+                let tick = |k: usize| x.as_deref().map(|v| if v.len() > k { "true" } else { "false" });
+                for (name, v) in [
+                    ("x", x.as_deref()), ("y", y.as_deref()), ("n", n.as_deref()), ("ok", okt),
+                    ("sent", sent.as_deref()), ("form.a", tick(2)), ("form.b", tick(3)),
+                    ("form.c", tick(4)), ("plain.p", okt), ("plain.q", tick(3)),
+                ] {
                     if let Some(v) = v {
                         cells.push((name, v));
                     }
                 }
-                row(&prog, &format!("u{k}"), "b", &cells)
+                row(&prog, &format!("u{k}"), if k % 3 == 0 { "b1" } else { "b2" }, &cells)
             })
             .collect();
         let full = evaluate(&prog, rows.clone()).expect("evaluates");
@@ -329,6 +365,9 @@ proptest! {
                 prop_assert_eq!(ca.points, cb.points, "criterion {}", prog.criteria[k].id);
             }
             prop_assert_eq!(a.score, b.score);
+            prop_assert_eq!(a.rank, b.rank);
+            prop_assert_eq!(a.rating, b.rating);
+            prop_assert_eq!(&a.awards, &b.awards);
         }
     }
 }

@@ -300,7 +300,8 @@ pub enum Detail {
     #[default]
     Full,
     /// Statuses and points only (values are still kept where points are
-    /// computed from them): for the wide CSV, which shows nothing else.
+    /// computed from them), no checklist items, and no rating or award
+    /// traces: for the wide CSV, which shows nothing else.
     Statuses,
 }
 
@@ -530,6 +531,7 @@ fn member_order(p: &Period) -> Vec<usize> {
 )]
 fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     let shift = ev.current - year;
+    let full = ev.detail == Detail::Full;
     let Some(period) = ev.periods.get(&year) else {
         return;
     };
@@ -703,7 +705,9 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
             };
             if let Some(p) = ev.periods.get_mut(&year) {
                 p.states[i].rating = chosen;
-                p.states[i].rating_trace = trace;
+                if full {
+                    p.states[i].rating_trace = trace;
+                }
             }
         }
     }
@@ -835,6 +839,10 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         if let Some(p) = ev.periods.get_mut(&year) {
             for i in 0..n {
                 p.states[i].awards[ai] = granted[i];
+                if !full {
+                    // Statuses only: the decisions' notes are for `explain`.
+                    continue;
+                }
                 let note = if !notes[i].is_empty() {
                     notes[i].clone()
                 } else if cond_of[i].is_missing() {
@@ -966,14 +974,18 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                 });
                 out.extra_mut().days_late = Some(late.max(0));
             }
-            detail.goal = Some(due);
-            detail.actual = if date.is_missing() { None } else { Some(date) };
-            node.detail = Some(Box::new(detail));
+            if cx.ev.detail == Detail::Full {
+                detail.goal = Some(due);
+                detail.actual = if date.is_missing() { None } else { Some(date) };
+                node.detail = Some(Box::new(detail));
+            }
             out.node = node;
         }
         CritKind::Checklist(cl) => {
             let row = cx.row(i);
-            let mut items = Vec::with_capacity(cl.items.len());
+            // Statuses only: the count, unless points are made from more.
+            let keep = cx.ev.detail == Detail::Full || needs_values(c);
+            let mut items = Vec::with_capacity(if keep { cl.items.len() } else { 0 });
             let mut yes = 0;
             let mut unknown = 0;
             for item in &cl.items {
@@ -995,7 +1007,9 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                     Value::Bool(false) => {}
                     _ => unknown += 1,
                 }
-                items.push(v);
+                if keep {
+                    items.push(v);
+                }
             }
             let status = if yes >= cl.require {
                 Status::Met
@@ -1005,12 +1019,14 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                 Status::Missing
             };
             out.node = NodeResult::bare(status);
-            let d = out.node.detail_mut();
-            d.actual = Some(Value::Num(Decimal::from(yes)));
-            d.goal = Some(Value::Num(Decimal::from(cl.require)));
             let extra = out.extra_mut();
-            extra.items = items;
             extra.items_met = Some(yes);
+            if keep {
+                extra.items = items;
+                let d = out.node.detail_mut();
+                d.actual = Some(Value::Num(Decimal::from(yes)));
+                d.goal = Some(Value::Num(Decimal::from(cl.require)));
+            }
         }
         CritKind::Adjust(a) => {
             let (status, pts) = match a {
