@@ -468,19 +468,21 @@ impl CellCx<'_> {
                             return;
                         }
                     };
-                    let opt = if text.is_empty() {
-                        None
-                    } else {
-                        Some(text.to_string())
+                    let opt = || {
+                        if text.is_empty() {
+                            None
+                        } else {
+                            Some(text.to_string())
+                        }
                     };
                     match *r {
                         "id" => u.id = text.into_owned(),
-                        "name" => u.name = opt,
-                        "bloc" => u.bloc = opt,
-                        "kind" => u.kind = opt,
-                        "parent" => u.parent = opt,
+                        "name" => u.name = opt(),
+                        "bloc" => u.bloc = opt(),
+                        "kind" => u.kind = opt(),
+                        "parent" => u.parent = opt(),
                         "period" => {
-                            if let Some(t) = opt {
+                            if let Some(t) = opt() {
                                 match t.parse::<i32>() {
                                     Ok(y) if (1900..=9999).contains(&y) => u.period = Some(y),
                                     _ => {
