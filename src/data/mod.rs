@@ -589,7 +589,9 @@ impl<'r> Fields<'r> {
         self.rec.range(i).and_then(|r| self.text.get(r))
     }
     fn iter(&self) -> impl Iterator<Item = &'r str> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
+        // `new` refused any record with a cell that does not slice; the
+        // empty text keeps the columns in place all the same.
+        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
     }
 }
 
