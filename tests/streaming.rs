@@ -172,20 +172,27 @@ fn streamed_output_is_the_in_memory_output() {
     }
 }
 
-#[test]
-fn statuses_only_gives_the_same_csv() {
-    // Points computed from values (proportional, bonus, penalty, per item)
-    // still see them under Detail::Statuses.
+/// The scored plan, checked, and `n` generated units read as the command
+/// reads them.
+fn scored(n: usize) -> (thidua::ir::Program, data::DataSet) {
     let p = Project::new();
     let plan = p.write("scored.thidua", SCORED);
-    let data = p.write("data.csv", rows(300));
+    let data = p.write("data.csv", rows(n));
     let mut sources = thidua::diag::SourceMap::default();
     let prog = thidua::check::check_file(&plan, &mut sources)
         .expect("readable")
         .program
         .expect("checks");
-    assert!(!stream::streamable(&prog));
     let ds = data::read_files(&prog, &[&data], Locale::En, false).expect("readable");
+    (prog, ds)
+}
+
+#[test]
+fn statuses_only_gives_the_same_csv() {
+    // Points computed from values (proportional, bonus, penalty, per item)
+    // still see them under Detail::Statuses.
+    let (prog, ds) = scored(300);
+    assert!(!stream::streamable(&prog));
     let lean = eval::evaluate_with(&prog, ds.rows.clone(), Detail::Statuses).expect("evaluates");
     let full = eval::evaluate(&prog, ds.rows).expect("evaluates");
     assert_eq!(
@@ -327,15 +334,7 @@ fn no_units_streams_an_empty_report() {
 /// report, to the byte.
 #[test]
 fn json_pieces_are_the_pretty_report() {
-    let p = Project::new();
-    let plan = p.write("scored.thidua", SCORED);
-    let data = p.write("data.csv", rows(40));
-    let mut sources = thidua::diag::SourceMap::default();
-    let prog = thidua::check::check_file(&plan, &mut sources)
-        .expect("readable")
-        .program
-        .expect("checks");
-    let ds = data::read_files(&prog, &[&data], Locale::En, false).expect("readable");
+    let (prog, ds) = scored(40);
     let ev = eval::evaluate(&prog, ds.rows).expect("evaluates");
     let warnings = serde_json::json!([{"code": "thidua::x", "message": "a \"quoted\"\nline"}]);
     let skipped = [data::Skipped {

@@ -4,7 +4,7 @@
 //! cell in place and compares it with the constant, with no walk over the
 //! expression tree and nothing kept but the status.
 
-use super::expr::{cmp_dec, Cx, Operand};
+use super::expr::{cmp_dec, Cx, Operand, MISSING};
 use super::{compare_status, group_status, needs_values, order_status, Detail, UnitState};
 use crate::ir::{CritKind, IExpr, Program, TNode};
 use crate::syntax::ast::{CmpOp, GroupKind};
@@ -48,8 +48,6 @@ pub(super) enum Node {
 pub(super) struct Compiled {
     targets: Vec<Option<Node>>,
 }
-
-static MISSING: Value = Value::Missing;
 
 fn src(e: &IExpr) -> Src {
     match e {

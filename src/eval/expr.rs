@@ -102,7 +102,8 @@ impl std::ops::Deref for Operand<'_> {
     }
 }
 
-static MISSING: Value = Value::Missing;
+/// What an absent cell or let reads as, by reference.
+pub(super) static MISSING: Value = Value::Missing;
 
 impl<'e> Cx<'e> {
     pub fn new(prog: &'e Program, ev: &'e Evaluation, year: i32, shift: i32) -> Cx<'e> {
