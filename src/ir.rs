@@ -362,6 +362,56 @@ pub enum IExpr {
     Has(String, usize),
 }
 
+impl IExpr {
+    /// Whether `pred` holds for this expression or any expression inside it.
+    pub fn any(&self, pred: &dyn Fn(&IExpr) -> bool) -> bool {
+        if pred(self) {
+            return true;
+        }
+        let any = |e: &IExpr| e.any(pred);
+        match self {
+            IExpr::Const(_)
+            | IExpr::DateLit(_)
+            | IExpr::Ind(_)
+            | IExpr::Let(_)
+            | IExpr::Field(_)
+            | IExpr::Score
+            | IExpr::Rank
+            | IExpr::AllMet { .. }
+            | IExpr::CountStatus(_)
+            | IExpr::StatusOf(_)
+            | IExpr::Awarded(_)
+            | IExpr::RatingIs(_)
+            | IExpr::Has(..) => false,
+            IExpr::Neg(x)
+            | IExpr::Not(x)
+            | IExpr::Present(x)
+            | IExpr::Previous(x)
+            | IExpr::At(x, _)
+            | IExpr::Streak(x)
+            | IExpr::StatusCmp(_, x, _) => any(x),
+            IExpr::And(a, b)
+            | IExpr::Or(a, b)
+            | IExpr::Arith(_, a, b)
+            | IExpr::DateDiff(a, b)
+            | IExpr::Cmp(_, a, b)
+            | IExpr::Coalesce(a, b)
+            | IExpr::DateAdd {
+                date: a, dur: b, ..
+            } => any(a) || any(b),
+            IExpr::InRange(a, b, c) | IExpr::If(a, b, c) => any(a) || any(b) || any(c),
+            IExpr::Call(_, args) => args.iter().any(any),
+            IExpr::Agg { cond, expr, .. } => {
+                cond.as_deref().is_some_and(any) || expr.as_deref().is_some_and(any)
+            }
+            IExpr::UnitAttr(_, a) => match a {
+                UnitAttr::Expr(x) => any(x),
+                _ => false,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GivenRow {
     pub unit: String,

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use thidua::check::{self, Checked};
 use thidua::data::{self, Locale};
 use thidua::diag::{Diag, SourceMap};
-use thidua::eval::{stream, Detail};
+use thidua::eval::{passes, stream, Detail};
 use thidua::report::{self, diagnostics};
 
 #[derive(Parser)]
@@ -474,12 +474,16 @@ fn cmd_eval(
     let locale = locale_for(locale, Some(plan));
     let progress =
         Progress::start(std::io::stderr().is_terminal() && std::env::var_os("CI").is_none());
+    // Independent units stream in one pass; ranked plans and limited
+    // awards in passes over the data (`thidua::eval::passes`).
+    let one_pass = stream::streamable(&prog);
     if matches!(format, EvalFormat::Csv | EvalFormat::Json)
         && !data_paths.is_empty()
-        && stream::streamable(&prog)
+        && (one_pass || passes::passes_possible(&prog))
         && stream::streamable_data(data_paths)
     {
         let opts = StreamOpts {
+            one_pass,
             format,
             locale,
             out,
@@ -554,6 +558,8 @@ fn data_errors(errors: &[Diag], sources: &SourceMap, progress: &Progress, color:
 }
 
 struct StreamOpts<'a> {
+    /// In one pass (independent units), or in passes (ranked plans).
+    one_pass: bool,
     format: EvalFormat,
     locale: Locale,
     out: Option<&'a Path>,
@@ -562,9 +568,10 @@ struct StreamOpts<'a> {
     ecolor: bool,
 }
 
-/// `eval` of a campaign whose units are independent, to CSV or JSON:
-/// read, evaluate and write unit by unit in bounded memory (see
-/// `thidua::eval::stream`). The output is the same, byte for byte, as the
+/// `eval` to CSV or JSON of a campaign whose units are independent, or
+/// only ranked and limited: read, evaluate and write unit by unit in
+/// bounded memory (see `thidua::eval::stream` and `thidua::eval::passes`),
+/// in passes over the data for a ranked plan. The output is the same, byte for byte, as the
 /// evaluation in memory would give, and is kept only when the run succeeds.
 fn eval_streaming(
     prog: &thidua::ir::Program,
@@ -602,9 +609,19 @@ fn eval_streaming(
     };
     progress.phase("evaluating");
     let told = |n: usize| progress.phase(&format!("evaluated {n} rows"));
-    let done = match stream::evaluate_stream(
-        prog, data_paths, o.locale, o.skip, detail, units, sep, &mut sink, &told,
-    ) {
+    let told_pass = |pass: usize, of: usize, n: usize| {
+        progress.phase(&format!("pass {pass} of {of}: evaluated {n} rows"))
+    };
+    let done = if o.one_pass {
+        stream::evaluate_stream(
+            prog, data_paths, o.locale, o.skip, detail, units, sep, &mut sink, &told,
+        )
+    } else {
+        passes::evaluate_passes(
+            prog, data_paths, o.locale, o.skip, detail, units, sep, &mut sink, &told_pass,
+        )
+    };
+    let done = match done {
         Ok(d) => d,
         Err(stream::StreamError::Unreadable(m)) => {
             progress.finish();
@@ -620,6 +637,7 @@ fn eval_streaming(
         return data_errors(&ds.errors, sources, progress, o.ecolor);
     }
     warnings.extend(ds.warnings);
+    warnings.extend(done.warnings);
     for s in &ds.skipped {
         tell!("skipped {}:{}: {}", s.file, s.row, s.reason);
     }

@@ -4,6 +4,7 @@
 mod compiled;
 mod expr;
 pub use expr::cmp_dec;
+pub mod passes;
 pub mod stream;
 
 use crate::diag::{codes, Diag};
@@ -360,6 +361,43 @@ pub fn evaluate_with(
     rows: Vec<UnitRow>,
     detail: Detail,
 ) -> Result<Evaluation, Vec<Diag>> {
+    evaluate_known(prog, rows, detail, None)
+}
+
+/// What a pass over data read in chunks knows of the whole data, for a
+/// plan whose units are ranked or whose awards are limited (see
+/// `passes`): a chunk is evaluated with it instead of ranking and limiting
+/// within the chunk.
+pub(crate) struct Known<'a> {
+    /// Each unit's rank in the whole data (0: none), by position in the
+    /// chunk; without them no unit has a rank.
+    pub ranks: Option<&'a [u32]>,
+    /// The limited awards, decided over the whole data; without them the
+    /// evaluation stops before the awards.
+    pub awards: Option<Decided<'a>>,
+}
+
+/// The limited awards of a chunk's units, decided over the whole data.
+pub(crate) struct Decided<'a> {
+    /// Bit `a` of a unit's mask: the unit was granted award `a` (for the
+    /// awards with a limit).
+    pub grants: &'a [u64],
+    /// Per award, the limit in each group (for the note of the units left
+    /// out).
+    pub caps: &'a [BTreeMap<String, usize>],
+}
+
+/// [`evaluate_with`], with what is known of the whole data.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "indices range over one period's rows, states and members, which are built together with the same length"
+)]
+pub(crate) fn evaluate_known(
+    prog: &Program,
+    rows: Vec<UnitRow>,
+    detail: Detail,
+    known: Option<&Known<'_>>,
+) -> Result<Evaluation, Vec<Diag>> {
     let current = prog
         .info
         .year()
@@ -487,7 +525,7 @@ pub fn evaluate_with(
         if y != current && !prog.uses_history {
             continue;
         }
-        evaluate_period(prog, &mut ev, y);
+        evaluate_period(prog, &mut ev, y, known);
     }
     Ok(ev)
 }
@@ -529,7 +567,7 @@ fn member_order(p: &Period) -> Vec<usize> {
     clippy::indexing_slicing,
     reason = "indices range over one period's rows, states and members, which are built together with the same length"
 )]
-fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
+fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option<&Known<'_>>) {
     let shift = ev.current - year;
     let full = ev.detail == Detail::Full;
     let Some(period) = ev.periods.get(&year) else {
@@ -648,28 +686,29 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
                 k
             })
             .collect();
-        let groups = group_by(ev, year, rank.within);
-        let desc: Vec<bool> = std::iter::once(false)
-            .chain(rank.then.iter().map(|(_, asc)| *asc))
-            .collect();
         if let Some(p) = ev.periods.get_mut(&year) {
-            for members in groups.values() {
-                // Competition ranking (1, 2, 2, 4): sort once, then a unit's
-                // rank is one more than the number of units strictly better.
-                let mut sorted = members.clone();
-                sorted.sort_by(|&a, &b| compare_keys(&keys[a], &keys[b], &desc));
-                let mut rank = 1u32;
-                for (pos, &i) in sorted.iter().enumerate() {
-                    if pos > 0
-                        && compare_keys(&keys[sorted[pos - 1]], &keys[i], &desc) != Ordering::Equal
-                    {
-                        rank = pos as u32 + 1;
+            match known {
+                // A chunk of a pass: the ranks are of the whole data, or
+                // not known yet.
+                Some(k) => {
+                    if let Some(ranks) = k.ranks {
+                        for (st, &r) in p.states.iter_mut().zip(ranks) {
+                            st.rank = (r > 0).then_some(r);
+                        }
                     }
-                    p.states[i].rank = Some(rank);
+                }
+                None => {
+                    let desc = key_order(prog);
+                    for members in group_by_rows(&ev.rows, p, rank.within).values() {
+                        competition_ranks(
+                            members,
+                            |i| &keys[i],
+                            &desc,
+                            |i, r| p.states[i].rank = Some(r),
+                        );
+                    }
                 }
             }
-        }
-        if let Some(p) = ev.periods.get_mut(&year) {
             for (i, k) in keys.into_iter().enumerate() {
                 p.states[i].rank_key = k;
             }
@@ -711,6 +750,10 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
             }
         }
     }
+    // A chunk of a pass that has not decided the limited awards yet.
+    if known.is_some_and(|k| k.awards.is_none()) {
+        return;
+    }
     // Awards, in declaration order.
     // A past period's `awards` cell gives that unit's awards as facts.
     let facts: Vec<Option<&Vec<String>>> = (0..n)
@@ -742,90 +785,55 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
         let eligible: Vec<bool> = cond_of.iter().map(|v| *v == Value::Bool(true)).collect();
         let mut granted = eligible.clone();
         let mut notes = vec![String::new(); n];
-        if let Some((limit, per)) = &award.limit {
-            let groups = group_by(ev, year, *per);
-            let desc: Vec<bool> = prog
-                .rank
-                .as_ref()
-                .map(|r| {
-                    std::iter::once(false)
-                        .chain(r.then.iter().map(|(_, a)| *a))
-                        .collect()
-                })
-                .unwrap_or_default();
-            // Built once per award, not once per group: ids of every unit.
-            let ids: Vec<&str> = ev.periods[&year]
-                .rows
-                .iter()
-                .map(|&r| ev.rows[r].id.as_str())
-                .collect();
-            for (gname, members) in &groups {
-                let mut cands: Vec<usize> =
-                    members.iter().copied().filter(|&i| eligible[i]).collect();
-                let states = &ev.periods[&year].states;
-                cands.sort_by(|&a, &b| {
-                    compare_keys(&states[a].rank_key, &states[b].rank_key, &desc)
-                        .then_with(|| ids[a].cmp(ids[b]))
-                });
-                let cap = match limit {
-                    LimitSpec::Count(c) => c.trunc().try_into().unwrap_or(0usize),
-                    LimitSpec::Share(p, of) => {
-                        let base = match of {
-                            None => members.len(),
-                            Some(c) => members
-                                .iter()
-                                .filter(|&&i| {
-                                    let cx = expr::Cx::new(prog, ev, year, shift);
-                                    cx.eval(c, i, &states[i]) == Value::Bool(true)
-                                })
-                                .count(),
-                        };
-                        p.saturating_mul(Decimal::from(base))
-                            .floor()
-                            .try_into()
-                            .unwrap_or(usize::MAX)
+        match (&award.limit, known.and_then(|k| k.awards.as_ref())) {
+            (None, _) => {}
+            // A chunk of the last pass: decided over the whole data.
+            (Some((_, per)), Some(d)) => {
+                let p = &ev.periods[&year];
+                for i in 0..n {
+                    granted[i] = d.grants.get(i).is_some_and(|g| g >> ai & 1 == 1);
+                    if eligible[i] && !granted[i] {
+                        let g = ev.rows[p.rows[i]].field(*per).unwrap_or("");
+                        let cap = d.caps.get(ai).and_then(|c| c.get(g)).copied().unwrap_or(0);
+                        notes[i] = limit_note(cap, g);
                     }
-                };
-                if cands.len() > cap {
-                    if cap > 0 {
-                        let last = cands[cap - 1];
-                        let next = cands[cap];
-                        if compare_keys(&states[last].rank_key, &states[next].rank_key, &desc)
-                            == Ordering::Equal
-                            && year == ev.current
-                        {
-                            let tied: Vec<&str> = cands
-                                .iter()
-                                .filter(|&&c| {
-                                    compare_keys(&states[c].rank_key, &states[last].rank_key, &desc)
-                                        == Ordering::Equal
-                                })
-                                .map(|&c| ids[c])
-                                .collect();
-                            let group = if gname.is_empty() {
-                                "the units with no group".to_string()
-                            } else {
-                                format!("`{gname}`")
+                }
+            }
+            (Some((limit, per)), None) => {
+                let p = &ev.periods[&year];
+                let desc = key_order(prog);
+                let ids: Vec<&str> = p.rows.iter().map(|&r| ev.rows[r].id.as_str()).collect();
+                let states = &p.states;
+                for (gname, members) in &group_by_rows(&ev.rows, p, *per) {
+                    let cap = match limit {
+                        LimitSpec::Count(c) => c.trunc().try_into().unwrap_or(0usize),
+                        LimitSpec::Share(share, of) => {
+                            let base = match of {
+                                None => members.len(),
+                                Some(c) => members
+                                    .iter()
+                                    .filter(|&&i| {
+                                        let cx = expr::Cx::new(prog, ev, year, shift);
+                                        cx.eval(c, i, &states[i]) == Value::Bool(true)
+                                    })
+                                    .count(),
                             };
-                            ev.warnings.push(
-                                Diag::warning(
-                                    codes::TIE_AT_LIMIT,
-                                    format!(
-                                        "award `{}`: {} are tied at the limit of {cap} in {group}; the smallest id wins",
-                                        award.id,
-                                        name_list(&tied)
-                                    ),
-                                )
-                                .at(award.span)
-                                .help("add a `then by` key to `rank`, or decide the tie in the plan"),
-                            );
+                            share_cap(*share, base)
                         }
+                    };
+                    let cut = limit_cut(
+                        members.iter().copied().filter(|&i| eligible[i]).collect(),
+                        cap,
+                        |i| &states[i].rank_key,
+                        |i| ids[i],
+                        &desc,
+                    );
+                    if let Some(tied) = cut.tied.filter(|_| year == ev.current) {
+                        ev.warnings.push(tie_warning(award, &tied, cap, gname));
                     }
-                    for (k, &c) in cands.iter().enumerate() {
-                        if k >= cap {
-                            granted[c] = false;
-                            notes[c] = format!("eligible, but the limit of {cap} in {} was reached by better-ranked units", if gname.is_empty() { "its group".into() } else { format!("`{gname}`") });
-                        }
+                    for c in cut.out {
+                        granted[c] = false;
+                        notes[c] = limit_note(cap, gname);
                     }
                 }
             }
@@ -868,14 +876,154 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32) {
     reason = "indices range over one period's rows, states and members, which are built together with the same length"
 )]
 fn group_by(ev: &Evaluation, year: i32, f: Field) -> BTreeMap<String, Vec<usize>> {
+    ev.periods
+        .get(&year)
+        .map(|p| group_by_rows(&ev.rows, p, f))
+        .unwrap_or_default()
+}
+
+/// The units of a period by the value of `f` (empty when absent), in
+/// order of that value.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a period's rows are indices into the evaluation's rows"
+)]
+fn group_by_rows(rows: &[UnitRow], p: &Period, f: Field) -> BTreeMap<String, Vec<usize>> {
     let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    if let Some(p) = ev.periods.get(&year) {
-        for (i, &r) in p.rows.iter().enumerate() {
-            let key = ev.rows[r].field(f).unwrap_or("").to_string();
-            out.entry(key).or_default().push(i);
+    for (i, &r) in p.rows.iter().enumerate() {
+        let key = rows[r].field(f).unwrap_or("");
+        match out.get_mut(key) {
+            Some(v) => v.push(i),
+            None => {
+                out.insert(key.to_string(), vec![i]);
+            }
         }
     }
     out
+}
+
+/// Which parts of the rank key are ascending (the first never is).
+fn key_order(prog: &Program) -> Vec<bool> {
+    prog.rank
+        .as_ref()
+        .map(|r| {
+            std::iter::once(false)
+                .chain(r.then.iter().map(|(_, asc)| *asc))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Competition ranking (1, 2, 2, 4) of one group: sort once, then a
+/// unit's rank is one more than the number of units strictly better.
+/// `rank` is told each member's rank.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "positions range over the sorted copy of `members`"
+)]
+fn competition_ranks<'k>(
+    members: &[usize],
+    key: impl Fn(usize) -> &'k [Value],
+    desc: &[bool],
+    mut rank: impl FnMut(usize, u32),
+) {
+    let mut sorted = members.to_vec();
+    sorted.sort_by(|&a, &b| compare_keys(key(a), key(b), desc));
+    let mut r = 1u32;
+    for (pos, &i) in sorted.iter().enumerate() {
+        if pos > 0 && compare_keys(key(sorted[pos - 1]), key(i), desc) != Ordering::Equal {
+            r = pos as u32 + 1;
+        }
+        rank(i, r);
+    }
+}
+
+/// How many units `limit N% of …` lets through out of `base`.
+fn share_cap(share: Decimal, base: usize) -> usize {
+    share
+        .saturating_mul(Decimal::from(base))
+        .floor()
+        .try_into()
+        .unwrap_or(usize::MAX)
+}
+
+/// Which of a group's eligible units a limited award leaves out.
+struct Cut<'i> {
+    /// Beyond the limit, best first.
+    out: Vec<usize>,
+    /// The ids tied at the limit, when the last one in and the first one
+    /// out have the same rank key.
+    tied: Option<Vec<&'i str>>,
+}
+
+/// Sort the eligible units `cands` of one group best first (by rank key,
+/// then by id) and cut them at `cap`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`cap` is checked against the number of candidates first"
+)]
+fn limit_cut<'k, 'i>(
+    mut cands: Vec<usize>,
+    cap: usize,
+    key: impl Fn(usize) -> &'k [Value],
+    id: impl Fn(usize) -> &'i str,
+    desc: &[bool],
+) -> Cut<'i> {
+    if cands.len() <= cap {
+        return Cut {
+            out: Vec::new(),
+            tied: None,
+        };
+    }
+    cands.sort_by(|&a, &b| compare_keys(key(a), key(b), desc).then_with(|| id(a).cmp(id(b))));
+    let mut tied = None;
+    if cap > 0 {
+        let last = key(cands[cap - 1]);
+        if compare_keys(last, key(cands[cap]), desc) == Ordering::Equal {
+            tied = Some(
+                cands
+                    .iter()
+                    .filter(|&&c| compare_keys(key(c), last, desc) == Ordering::Equal)
+                    .map(|&c| id(c))
+                    .collect(),
+            );
+        }
+    }
+    Cut {
+        out: cands.split_off(cap),
+        tied,
+    }
+}
+
+/// Why an eligible unit did not get a limited award.
+fn limit_note(cap: usize, group: &str) -> String {
+    format!(
+        "eligible, but the limit of {cap} in {} was reached by better-ranked units",
+        if group.is_empty() {
+            "its group".into()
+        } else {
+            format!("`{group}`")
+        }
+    )
+}
+
+/// The warning for units tied at a limited award's limit.
+fn tie_warning(award: &AwardSpec, tied: &[&str], cap: usize, group: &str) -> Diag {
+    let group = if group.is_empty() {
+        "the units with no group".to_string()
+    } else {
+        format!("`{group}`")
+    };
+    Diag::warning(
+        codes::TIE_AT_LIMIT,
+        format!(
+            "award `{}`: {} are tied at the limit of {cap} in {group}; the smallest id wins",
+            award.id,
+            name_list(tied)
+        ),
+    )
+    .at(award.span)
+    .help("add a `then by` key to `rank`, or decide the tie in the plan")
 }
 
 /// Best first: higher is better unless the key is ascending; missing last.

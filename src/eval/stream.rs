@@ -9,7 +9,7 @@
 //! data order. At most [`in_flight`] chunks exist at once, so memory does not
 //! grow with the data.
 
-use super::{evaluate_with, Detail, Evaluation, UnitRow};
+use super::{evaluate_known, Detail, Evaluation, Known, UnitRow};
 use crate::data::{self, DataSet, Locale, Pending, Unreadable};
 use crate::diag::Diag;
 use crate::ir::Program;
@@ -72,6 +72,9 @@ pub struct Streamed {
     pub units: usize,
     /// Whether any piece was written.
     pub wrote: bool,
+    /// The evaluation's warnings (ties at a limit, when evaluated in
+    /// passes).
+    pub warnings: Vec<Diag>,
 }
 
 /// Why a streaming evaluation stopped.
@@ -97,8 +100,8 @@ impl From<Unreadable> for StreamError {
 /// the caller's to discard. `progress` is told how many rows have been
 /// handed out.
 #[allow(clippy::too_many_arguments)]
-pub fn evaluate_stream<'p>(
-    prog: &'p Program,
+pub fn evaluate_stream(
+    prog: &Program,
     paths: &[impl AsRef<Path>],
     locale: Locale,
     skip_bad_rows: bool,
@@ -108,6 +111,75 @@ pub fn evaluate_stream<'p>(
     out: &mut (dyn Write + Send),
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Streamed, StreamError> {
+    let work = |_seq: usize, rows: Vec<UnitRow>| chunk(prog, rows, detail, None, format);
+    let mut pieces = Pieces::new(out, sep);
+    let mut take = |bytes: Vec<u8>| pieces.put(&bytes);
+    let (data, units) = for_each_chunk(
+        prog,
+        paths,
+        locale,
+        skip_bad_rows,
+        &work,
+        &mut take,
+        progress,
+    )?;
+    Ok(Streamed {
+        data,
+        units,
+        wrote: pieces.wrote,
+        warnings: Vec::new(),
+    })
+}
+
+/// Formatted pieces written one after another, with a separator between
+/// two non-empty ones.
+pub(crate) struct Pieces<'o> {
+    out: &'o mut (dyn Write + Send),
+    sep: &'o [u8],
+    /// Whether any piece was written.
+    pub wrote: bool,
+}
+
+impl<'o> Pieces<'o> {
+    pub(crate) fn new(out: &'o mut (dyn Write + Send), sep: &'o [u8]) -> Self {
+        Pieces {
+            out,
+            sep,
+            wrote: false,
+        }
+    }
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.wrote {
+            self.out.write_all(self.sep).map_err(|e| e.to_string())?;
+        }
+        self.out.write_all(bytes).map_err(|e| e.to_string())?;
+        self.wrote = true;
+        Ok(())
+    }
+}
+
+/// Does one chunk's work on a worker thread: its sequence number (from 0,
+/// in data order) and its parsed rows.
+pub(crate) type ChunkWork<'w, T> = dyn Fn(usize, Vec<UnitRow>) -> Result<T, String> + Sync + 'w;
+
+/// Read the data files in chunks of [`CHUNK`] rows, parse and `work` on
+/// each chunk on the worker threads, and hand the results to `take` in
+/// data order, on one thread. When the data has an error (and
+/// `skip_bad_rows` is off), `work` is no longer called, but the reading and
+/// the parsing go on, so that every error is found. Returns the data's
+/// errors, warnings and skipped rows, and the number of rows handed out.
+pub(crate) fn for_each_chunk<'p, T: Send>(
+    prog: &'p Program,
+    paths: &[impl AsRef<Path>],
+    locale: Locale,
+    skip_bad_rows: bool,
+    work: &ChunkWork<'_, T>,
+    take: &mut (dyn FnMut(T) -> Result<(), String> + Send),
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(DataSet, usize), StreamError> {
     let workers = std::thread::available_parallelism()
         .map(|t| t.get())
         .unwrap_or(1)
@@ -115,17 +187,17 @@ pub fn evaluate_stream<'p>(
     let slots = in_flight(workers);
     // Set once a row has an error (without `--skip-bad-rows`): nothing will
     // be kept, so the workers go on parsing, to find every error, but stop
-    // evaluating.
+    // working.
     let failed = AtomicBool::new(false);
     let (job_tx, job_rx) = sync_channel::<(usize, Vec<Pending<'p>>)>(workers);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
-        /// A chunk's formatted units (or why not) and its rows' errors.
-        type Done = (Result<Vec<u8>, String>, Vec<Diag>);
-        type Piece = (usize, Result<Vec<u8>, String>, Vec<Diag>);
-        let (done_tx, done_rx) = channel::<Piece>();
-        // A chunk may be read only with a token; the writer gives tokens
-        // back as it writes, which bounds the chunks alive at once.
+        /// A chunk's result (none once the data has an error, or why it
+        /// failed) and its rows' errors.
+        type Done<T> = (Result<Option<T>, String>, Vec<Diag>);
+        let (done_tx, done_rx) = channel::<(usize, Done<T>)>();
+        // A chunk may be read only with a token; the taker gives tokens
+        // back as it takes, which bounds the chunks alive at once.
         let (token_tx, token_rx) = sync_channel::<()>(slots);
         for _ in 0..slots {
             let _ = token_tx.send(());
@@ -149,39 +221,33 @@ pub fn evaluate_stream<'p>(
                         failed.store(true, Ordering::Relaxed);
                     }
                     if failed.load(Ordering::Relaxed) {
-                        return Ok(Vec::new());
+                        return Ok(None);
                     }
-                    chunk(prog, rows, detail, format)
+                    work(seq, rows).map(Some)
                 }))
                 .unwrap_or_else(|_| Err("the evaluation of a chunk failed".into()));
-                if done_tx.send((seq, piece, errors)).is_err() {
+                if done_tx.send((seq, (piece, errors))).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
-        let writer = scope.spawn(move || -> Result<(bool, Vec<Diag>), String> {
-            let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+        let taker = scope.spawn(move || -> Result<Vec<Diag>, String> {
+            let mut pending: BTreeMap<usize, Done<T>> = BTreeMap::new();
             let mut next = 0;
-            let mut wrote = false;
             let mut errors = Vec::new();
-            for (seq, piece, errs) in done_rx {
-                pending.insert(seq, (piece, errs));
+            for (seq, done) in done_rx {
+                pending.insert(seq, done);
                 while let Some((piece, errs)) = pending.remove(&next) {
                     next += 1;
                     errors.extend(errs);
-                    let bytes = piece?;
-                    if !bytes.is_empty() {
-                        if wrote {
-                            out.write_all(sep).map_err(|e| e.to_string())?;
-                        }
-                        out.write_all(&bytes).map_err(|e| e.to_string())?;
-                        wrote = true;
+                    if let Some(t) = piece? {
+                        take(t)?;
                     }
                     let _ = token_tx.send(());
                 }
             }
-            Ok((wrote, errors))
+            Ok(errors)
         });
         let mut rows: Vec<Pending<'p>> = Vec::with_capacity(CHUNK);
         let mut seq = 0usize;
@@ -212,7 +278,7 @@ pub fn evaluate_stream<'p>(
             progress(units);
         }
         drop(job_tx);
-        let (wrote, mut errors) = writer
+        let mut errors = taker
             .join()
             .unwrap_or_else(|_| Err("the writer failed".into()))
             .map_err(StreamError::Output)?;
@@ -223,18 +289,19 @@ pub fn evaluate_stream<'p>(
         if skip_bad_rows {
             data::skip_bad(&mut data);
         }
-        Ok(Streamed { data, units, wrote })
+        Ok((data, units))
     })
 }
 
 /// Evaluate one chunk and format its units.
-fn chunk(
+pub(crate) fn chunk(
     prog: &Program,
     rows: Vec<UnitRow>,
     detail: Detail,
+    known: Option<&Known<'_>>,
     format: &ChunkFormat<'_>,
 ) -> Result<Vec<u8>, String> {
-    let ev = evaluate_with(prog, rows, detail).map_err(|d| {
+    let ev = evaluate_known(prog, rows, detail, known).map_err(|d| {
         d.first()
             .map(|d| d.message.clone())
             .unwrap_or_else(|| "the evaluation failed".into())
