@@ -124,8 +124,7 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
         percent => "a percent like `14.5%`",
         date => "a date like `31/01/2024`",
         quantity => "a quantity like `16_068 tỷ đồng`",
-        expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | additive | multiplicative
-        | unary | postfix | target_body => "an expression",
+        expr | clause | arith | operand | negated | target_body => "an expression",
         cmp_op | comparison => "a comparison (`>=`, `<=`, …)",
         kw_by | due => "`by` or `before` and the due date",
         kw_before => "`before`",
@@ -271,6 +270,10 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
     let found = next_token(rest);
     let found_words = if found.is_empty() {
         "the end of the file".to_string()
+    } else if found.chars().any(char::is_control) {
+        // An invisible character: name it by its code point.
+        let c = found.chars().next().unwrap_or_default();
+        format!("the control character U+{:04X}", u32::from(c))
     } else {
         format!("`{found}`")
     };
@@ -1426,212 +1429,10 @@ impl<'a> Builder<'a> {
         let rule = p.as_rule();
         let mut inner: Vec<Pair<'a, Rule>> = p.into_inner().collect();
         match rule {
-            Rule::expr => match inner.pop() {
-                Some(q) => self.expr(q),
-                None => self.bad(span),
-            },
-            Rule::or_expr | Rule::and_expr => {
-                let is_or = rule == Rule::or_expr;
-                if inner.len() > 2 * LIMIT_CHAIN {
-                    return self.too_long(span);
-                }
-                let mut it = inner
-                    .into_iter()
-                    .filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and));
-                let Some(first) = it.next() else {
-                    return self.bad(span);
-                };
-                let mut acc = self.expr(first);
-                for q in it {
-                    let r = self.expr(q);
-                    let s = acc.span.to(r.span);
-                    acc = Expr {
-                        kind: if is_or {
-                            ExprKind::Or(Box::new(acc), Box::new(r))
-                        } else {
-                            ExprKind::And(Box::new(acc), Box::new(r))
-                        },
-                        span: s,
-                    };
-                }
-                acc
-            }
-            Rule::not_expr => {
-                if inner.len() == 2 {
-                    let e = inner.pop().map(|q| self.expr(q));
-                    match e {
-                        Some(e) => Expr {
-                            kind: ExprKind::Not(Box::new(e)),
-                            span,
-                        },
-                        None => self.bad(span),
-                    }
-                } else {
-                    match inner.pop() {
-                        Some(q) => self.expr(q),
-                        None => self.bad(span),
-                    }
-                }
-            }
-            Rule::cmp_expr => {
-                let mut it = inner.into_iter();
-                let Some(first) = it.next() else {
-                    return self.bad(span);
-                };
-                let lhs = self.expr(first);
-                let Some(tail) = it.next() else { return lhs };
-                let trule = tail.as_rule();
-                let mut parts: Vec<Pair<'a, Rule>> = tail.into_inner().collect();
-                let l = Box::new(lhs);
-                let kind = match trule {
-                    Rule::comparison
-                        if parts.last().map(|q| q.as_rule()) == Some(Rule::band_high) =>
-                    {
-                        let high = parts.pop();
-                        let op = parts.first().map(|q| q.as_str());
-                        let lo = parts.pop().map(|q| self.expr(q));
-                        let hi = high
-                            .and_then(|h| h.into_inner().next())
-                            .map(|q| self.expr(q));
-                        if op != Some(">=") {
-                            self.errors.push(
-                                Diag::error(
-                                    codes::SYNTAX,
-                                    format!(
-                                        "a band goal `low .. high` follows `>=`, not `{}`",
-                                        op.unwrap_or("")
-                                    ),
-                                )
-                                .at(span)
-                                .help("write `actual >= 138 .. 140` (met from 138, exceeded above 140), or compare with one goal"),
-                            );
-                            return Expr {
-                                kind: ExprKind::Lit(Literal::Bool(false)),
-                                span,
-                            };
-                        }
-                        match (lo, hi) {
-                            (Some(lo), Some(hi)) => ExprKind::Band(l, Box::new(lo), Box::new(hi)),
-                            _ => return self.bad(span),
-                        }
-                    }
-                    Rule::comparison => {
-                        let r = parts.pop().map(|q| self.expr(q));
-                        let op = match parts.first().map(|q| q.as_str()) {
-                            Some(">=") => CmpOp::Ge,
-                            Some(">") => CmpOp::Gt,
-                            Some("<=") => CmpOp::Le,
-                            Some("<") => CmpOp::Lt,
-                            Some("==") => CmpOp::Eq,
-                            _ => CmpOp::Ne,
-                        };
-                        match r {
-                            Some(r) => ExprKind::Cmp(op, l, Box::new(r)),
-                            None => return self.bad(span),
-                        }
-                    }
-                    Rule::interval => {
-                        let hi = parts.pop().map(|q| self.expr(q));
-                        let lo = parts.pop().map(|q| self.expr(q));
-                        match (lo, hi) {
-                            (Some(lo), Some(hi)) => ExprKind::In(l, Box::new(lo), Box::new(hi)),
-                            _ => return self.bad(span),
-                        }
-                    }
-                    Rule::is_test => {
-                        let negated = parts.iter().any(|q| q.as_rule() == Rule::kw_not);
-                        let st = parts
-                            .iter()
-                            .find(|q| q.as_rule() == Rule::status_word)
-                            .and_then(|q| StatusWord::parse(q.as_str()))
-                            .unwrap_or(StatusWord::Met);
-                        ExprKind::Is(l, negated, st)
-                    }
-                    Rule::has_test => match parts.pop() {
-                        Some(n) => ExprKind::Has(l, self.name(n)),
-                        None => return self.bad(span),
-                    },
-                    _ => return self.bad(span),
-                };
-                Expr { kind, span }
-            }
-            Rule::coalesce | Rule::additive | Rule::multiplicative => {
-                if inner.len() > 2 * LIMIT_CHAIN {
-                    return self.too_long(span);
-                }
-                let mut it = inner.into_iter();
-                let Some(first) = it.next() else {
-                    return self.bad(span);
-                };
-                let mut acc = self.expr(first);
-                while let Some(next) = it.next() {
-                    let (op, rhs) = if rule == Rule::coalesce {
-                        (None, next)
-                    } else {
-                        let op = match next.as_str().trim() {
-                            "+" => BinOp::Add,
-                            "-" => BinOp::Sub,
-                            "*" => BinOp::Mul,
-                            _ => BinOp::Div,
-                        };
-                        match it.next() {
-                            Some(r) => (Some(op), r),
-                            None => break,
-                        }
-                    };
-                    let r = self.expr(rhs);
-                    let s = acc.span.to(r.span);
-                    acc = Expr {
-                        kind: match op {
-                            None => ExprKind::Coalesce(Box::new(acc), Box::new(r)),
-                            Some(op) => ExprKind::Bin(op, Box::new(acc), Box::new(r)),
-                        },
-                        span: s,
-                    };
-                }
-                acc
-            }
-            Rule::unary => {
-                let negs = inner.iter().filter(|q| q.as_rule() == Rule::neg).count();
-                if negs > LIMIT_DEPTH {
-                    return self.too_long(span);
-                }
-                let Some(last) = inner.pop() else {
-                    return self.bad(span);
-                };
-                let mut e = self.expr(last);
-                for _ in 0..negs {
-                    e = Expr {
-                        kind: ExprKind::Neg(Box::new(e)),
-                        span,
-                    };
-                }
-                e
-            }
-            Rule::postfix => {
-                if inner.len() > LIMIT_DEPTH {
-                    return self.too_long(span);
-                }
-                let mut it = inner.into_iter();
-                let Some(first) = it.next() else {
-                    return self.bad(span);
-                };
-                let mut e = self.expr(first);
-                for at in it {
-                    let text = at.as_str().to_string();
-                    let year = at
-                        .into_inner()
-                        .next()
-                        .and_then(|n| n.as_str().replace('_', "").parse::<i32>().ok())
-                        .unwrap_or(0);
-                    let s = e.span.to(span);
-                    e = Expr {
-                        kind: ExprKind::At(Box::new(e), year, text),
-                        span: s,
-                    };
-                }
-                e
-            }
+            Rule::expr => self.logic(span, inner),
+            Rule::clause => self.clause(span, inner),
+            Rule::arith => self.arith(span, inner),
+            Rule::operand => self.operand(span, inner),
             Rule::paren => match inner.pop() {
                 Some(q) => {
                     let e = self.expr(q);
@@ -1749,6 +1550,322 @@ impl<'a> Builder<'a> {
                 self.literal_from(rule, inner, span)
             }
         }
+    }
+
+    /// `clause (and|or clause)*`: `and` binds tighter than `or`; both
+    /// group to the left.
+    fn logic(&mut self, span: Span, mut inner: Vec<Pair<'a, Rule>>) -> Expr {
+        if inner.len() == 1 {
+            return match inner.pop() {
+                Some(q) => self.expr(q),
+                None => self.bad(span),
+            };
+        }
+        let mut ors: Vec<Vec<Pair<'a, Rule>>> = vec![Vec::new()];
+        for q in inner {
+            match q.as_rule() {
+                Rule::kw_or => ors.push(Vec::new()),
+                Rule::kw_and => {}
+                _ => {
+                    if let Some(last) = ors.last_mut() {
+                        last.push(q);
+                    }
+                }
+            }
+        }
+        // The limits count as when each level was a rule of its own: its
+        // operands and operators.
+        if (2 * ors.len()).saturating_sub(1) > 2 * LIMIT_CHAIN {
+            return self.too_long(span);
+        }
+        let mut acc: Option<Expr> = None;
+        for ands in ors {
+            let Some(first) = ands.first() else {
+                return self.bad(span);
+            };
+            if (2 * ands.len()).saturating_sub(1) > 2 * LIMIT_CHAIN {
+                let s = self.span(first);
+                return self.too_long(s);
+            }
+            let mut term: Option<Expr> = None;
+            for q in ands {
+                let r = self.expr(q);
+                term = Some(match term {
+                    None => r,
+                    Some(l) => Expr {
+                        span: l.span.to(r.span),
+                        kind: ExprKind::And(Box::new(l), Box::new(r)),
+                    },
+                });
+            }
+            let Some(r) = term else {
+                return self.bad(span);
+            };
+            acc = Some(match acc {
+                None => r,
+                Some(l) => Expr {
+                    span: l.span.to(r.span),
+                    kind: ExprKind::Or(Box::new(l), Box::new(r)),
+                },
+            });
+        }
+        acc.unwrap_or_else(|| self.bad(span))
+    }
+
+    /// `not* arith tail?`: each `not` covers the rest of the clause.
+    fn clause(&mut self, span: Span, inner: Vec<Pair<'a, Rule>>) -> Expr {
+        let nots: Vec<usize> = inner
+            .iter()
+            .take_while(|q| q.as_rule() == Rule::kw_not)
+            .map(|q| q.as_span().start())
+            .collect();
+        if nots.len() > LIMIT_DEPTH {
+            return self.too_long(span);
+        }
+        let mut it = inner.into_iter().skip(nots.len());
+        let Some(first) = it.next() else {
+            return self.bad(span);
+        };
+        let start = first.as_span().start();
+        let lhs = self.expr(first);
+        let mut e = match it.next() {
+            None => lhs,
+            Some(tail) => {
+                let cmp_span = Span::new(self.file, start, span.end.max(start));
+                self.comparison(cmp_span, lhs, tail)
+            }
+        };
+        for &at in nots.iter().rev() {
+            e = Expr {
+                kind: ExprKind::Not(Box::new(e)),
+                span: Span::new(self.file, at, span.end.max(at)),
+            };
+        }
+        e
+    }
+
+    /// `lhs` and a comparison, interval, `is` or `has` after it.
+    fn comparison(&mut self, span: Span, lhs: Expr, tail: Pair<'a, Rule>) -> Expr {
+        let trule = tail.as_rule();
+        let mut parts: Vec<Pair<'a, Rule>> = tail.into_inner().collect();
+        let l = Box::new(lhs);
+        let kind = match trule {
+            Rule::comparison if parts.last().map(|q| q.as_rule()) == Some(Rule::band_high) => {
+                let high = parts.pop();
+                let op = parts.first().map(|q| q.as_str());
+                let lo = parts.pop().map(|q| self.expr(q));
+                let hi = high
+                    .and_then(|h| h.into_inner().next())
+                    .map(|q| self.expr(q));
+                if op != Some(">=") {
+                    self.errors.push(
+                        Diag::error(
+                            codes::SYNTAX,
+                            format!(
+                                "a band goal `low .. high` follows `>=`, not `{}`",
+                                op.unwrap_or("")
+                            ),
+                        )
+                        .at(span)
+                        .help("write `actual >= 138 .. 140` (met from 138, exceeded above 140), or compare with one goal"),
+                    );
+                    return Expr {
+                        kind: ExprKind::Lit(Literal::Bool(false)),
+                        span,
+                    };
+                }
+                match (lo, hi) {
+                    (Some(lo), Some(hi)) => ExprKind::Band(l, Box::new(lo), Box::new(hi)),
+                    _ => return self.bad(span),
+                }
+            }
+            Rule::comparison => {
+                let r = parts.pop().map(|q| self.expr(q));
+                let op = match parts.first().map(|q| q.as_str()) {
+                    Some(">=") => CmpOp::Ge,
+                    Some(">") => CmpOp::Gt,
+                    Some("<=") => CmpOp::Le,
+                    Some("<") => CmpOp::Lt,
+                    Some("==") => CmpOp::Eq,
+                    _ => CmpOp::Ne,
+                };
+                match r {
+                    Some(r) => ExprKind::Cmp(op, l, Box::new(r)),
+                    None => return self.bad(span),
+                }
+            }
+            Rule::interval => {
+                let hi = parts.pop().map(|q| self.expr(q));
+                let lo = parts.pop().map(|q| self.expr(q));
+                match (lo, hi) {
+                    (Some(lo), Some(hi)) => ExprKind::In(l, Box::new(lo), Box::new(hi)),
+                    _ => return self.bad(span),
+                }
+            }
+            Rule::is_test => {
+                let negated = parts.iter().any(|q| q.as_rule() == Rule::kw_not);
+                let st = parts
+                    .iter()
+                    .find(|q| q.as_rule() == Rule::status_word)
+                    .and_then(|q| StatusWord::parse(q.as_str()))
+                    .unwrap_or(StatusWord::Met);
+                ExprKind::Is(l, negated, st)
+            }
+            Rule::has_test => match parts.pop() {
+                Some(n) => ExprKind::Has(l, self.name(n)),
+                None => return self.bad(span),
+            },
+            _ => return self.bad(span),
+        };
+        Expr { kind, span }
+    }
+
+    /// `operand (op operand)*`: `??` binds loosest, then `+ -`, then
+    /// `* /`; each groups to the left.
+    fn arith(&mut self, span: Span, mut inner: Vec<Pair<'a, Rule>>) -> Expr {
+        if inner.len() == 1 {
+            return match inner.pop() {
+                Some(q) => self.expr(q),
+                None => self.bad(span),
+            };
+        }
+        // Operands with the operator before each (none before the first).
+        let mut run: Vec<(Option<Rule>, Option<BinOp>, Pair<'a, Rule>)> = Vec::new();
+        let mut op: Option<(Rule, Option<BinOp>)> = None;
+        for q in inner {
+            match q.as_rule() {
+                Rule::coalesce_op => op = Some((Rule::coalesce_op, None)),
+                Rule::add_op | Rule::mul_op => {
+                    let b = match q.as_str().trim() {
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "*" => BinOp::Mul,
+                        _ => BinOp::Div,
+                    };
+                    op = Some((q.as_rule(), Some(b)));
+                }
+                _ => {
+                    let (r, b) = match op.take() {
+                        Some((r, b)) => (Some(r), b),
+                        None => (None, None),
+                    };
+                    run.push((r, b, q));
+                }
+            }
+        }
+        self.arith_level(run, 0)
+    }
+
+    /// One level of [`Builder::arith`]: split `run` at the operators of
+    /// `level` (0: `??`, 1: `+ -`, 2: `* /`) and join the parts.
+    fn arith_level(
+        &mut self,
+        run: Vec<(Option<Rule>, Option<BinOp>, Pair<'a, Rule>)>,
+        level: usize,
+    ) -> Expr {
+        let splits = |r: Option<Rule>| match level {
+            0 => r == Some(Rule::coalesce_op),
+            1 => r == Some(Rule::add_op),
+            _ => r.is_some(),
+        };
+        let mut parts: Vec<(Option<BinOp>, Vec<_>)> = Vec::new();
+        for (k, (r, b, q)) in run.into_iter().enumerate() {
+            if k == 0 || splits(r) {
+                parts.push((b, Vec::new()));
+            }
+            if let Some(last) = parts.last_mut() {
+                last.1.push((r, b, q));
+            }
+        }
+        let start = parts
+            .first()
+            .and_then(|p| p.1.first())
+            .map(|x| x.2.as_span().start())
+            .unwrap_or(0);
+        // The limits count as when each level was a rule of its own: its
+        // operands, and its operators unless `??` (a literal then).
+        let items = if level == 0 {
+            parts.len()
+        } else {
+            (2 * parts.len()).saturating_sub(1)
+        };
+        if items > 2 * LIMIT_CHAIN {
+            return self.too_long(Span::new(self.file, start, start));
+        }
+        let mut acc: Option<Expr> = None;
+        for (b, part) in parts {
+            let r = if level == 2 {
+                match part.into_iter().next() {
+                    Some((_, _, q)) => self.expr(q),
+                    None => return self.bad(Span::new(self.file, start, start)),
+                }
+            } else {
+                self.arith_level(part, level + 1)
+            };
+            acc = Some(match acc {
+                None => r,
+                Some(l) => Expr {
+                    span: l.span.to(r.span),
+                    kind: match b {
+                        None => ExprKind::Coalesce(Box::new(l), Box::new(r)),
+                        Some(op) => ExprKind::Bin(op, Box::new(l), Box::new(r)),
+                    },
+                },
+            });
+        }
+        acc.unwrap_or_else(|| self.bad(Span::new(self.file, start, start)))
+    }
+
+    /// `atom (@ year)*`, or `negated`: `-+ operand`.
+    fn operand(&mut self, span: Span, inner: Vec<Pair<'a, Rule>>) -> Expr {
+        let mut inner = inner;
+        let mut postfix = span;
+        let mut negs = 0usize;
+        // Signs, then the operand they apply to (one level: a sign cannot
+        // follow the signs' own operand without an atom between).
+        while inner.first().map(|q| q.as_rule()) == Some(Rule::negated) {
+            let Some(n) = inner.pop() else { break };
+            let mut parts: Vec<Pair<'a, Rule>> = n.into_inner().collect();
+            let Some(op) = parts.pop() else {
+                return self.bad(span);
+            };
+            negs += parts.len();
+            postfix = self.span(&op);
+            inner = op.into_inner().collect();
+        }
+        if negs > LIMIT_DEPTH {
+            return self.too_long(span);
+        }
+        let mut it = inner.into_iter();
+        let Some(first) = it.next() else {
+            return self.bad(span);
+        };
+        // What the `@`s cover: the atom and every `@ year` after it.
+        let rest: Vec<Pair<'a, Rule>> = it.collect();
+        if rest.len() + 1 > LIMIT_DEPTH {
+            return self.too_long(postfix);
+        }
+        let mut e = self.expr(first);
+        for at in rest {
+            let text = at.as_str().to_string();
+            let year = at
+                .into_inner()
+                .next()
+                .and_then(|n| n.as_str().replace('_', "").parse::<i32>().ok())
+                .unwrap_or(0);
+            let s = e.span.to(postfix);
+            e = Expr {
+                kind: ExprKind::At(Box::new(e), year, text),
+                span: s,
+            };
+        }
+        for _ in 0..negs {
+            e = Expr {
+                kind: ExprKind::Neg(Box::new(e)),
+                span,
+            };
+        }
+        e
     }
 
     fn literal_from(&mut self, rule: Rule, inner: Vec<Pair<'a, Rule>>, span: Span) -> Expr {
