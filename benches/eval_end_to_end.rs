@@ -2,8 +2,8 @@
 //! it through the library: check the plan; then for the 20 targets (no
 //! ranking or awards) `eval::stream::evaluate_stream`, which reads,
 //! evaluates on every core and writes in chunks, and for the whole plan
-//! `data::read_files`, `eval::evaluate_with(…, Detail::Statuses)` and
-//! `report::eval_csv`; write the file. Against it, the
+//! (ranking, limited awards) `eval::passes::evaluate_passes`, which does
+//! the same in passes over the file; write the file. Against it, the
 //! hand-written baseline (benches/common/bg20.rs `csv_to_csv`) on the same
 //! file. Unit counts: `THIDUA_BENCH_E2E_UNITS` (default `10000,100000`).
 //! The input files are generated once into a temporary directory.
@@ -16,8 +16,8 @@ use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use thidua::data::{self, Locale};
-use thidua::eval::{stream, Detail};
+use thidua::data::Locale;
+use thidua::eval::{passes, stream, Detail};
 
 fn sizes() -> Vec<usize> {
     std::env::var("THIDUA_BENCH_E2E_UNITS")
@@ -31,14 +31,15 @@ fn sizes() -> Vec<usize> {
 /// parsing and the atomic rename.
 fn eval_csv(plan: &Path, input: &Path, output: &Path) -> usize {
     let prog = common::load_plan(plan);
-    if stream::streamable(&prog) && stream::streamable_data(&[input]) {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(output).expect("create"));
-        out.write_all(&thidua::report::csv_head(&prog, Locale::En).expect("head"))
-            .expect("write");
-        let units = |ev: &thidua::eval::Evaluation, buf: &mut Vec<u8>| {
-            thidua::report::csv_units(&prog, ev, Locale::En, buf)
-        };
-        let done = stream::evaluate_stream(
+    assert!(stream::streamable_data(&[input]));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(output).expect("create"));
+    out.write_all(&thidua::report::csv_head(&prog, Locale::En).expect("head"))
+        .expect("write");
+    let units = |ev: &thidua::eval::Evaluation, buf: &mut Vec<u8>| {
+        thidua::report::csv_units(&prog, ev, Locale::En, buf)
+    };
+    let done = if stream::streamable(&prog) {
+        stream::evaluate_stream(
             &prog,
             &[input],
             Locale::En,
@@ -49,17 +50,24 @@ fn eval_csv(plan: &Path, input: &Path, output: &Path) -> usize {
             &mut out,
             &|_| {},
         )
-        .expect("streams");
-        assert!(done.data.errors.is_empty());
-        out.flush().expect("write");
-        return done.units;
+    } else {
+        assert!(passes::passes_possible(&prog));
+        passes::evaluate_passes(
+            &prog,
+            &[input],
+            Locale::En,
+            false,
+            Detail::Statuses,
+            &units,
+            b"",
+            &mut out,
+            &|_, _, _| {},
+        )
     }
-    let ds = data::read_files(&prog, &[input], Locale::En, false).expect("readable");
-    assert!(ds.errors.is_empty());
-    let ev = thidua::eval::evaluate_with(&prog, ds.rows, Detail::Statuses).expect("evaluates");
-    let bytes = thidua::report::eval_csv(&prog, &ev, Locale::En).expect("csv");
-    std::fs::write(output, &bytes).expect("write");
-    bytes.len()
+    .expect("streams");
+    assert!(done.data.errors.is_empty());
+    out.flush().expect("write");
+    done.units
 }
 
 fn end_to_end<M: Measurement>(c: &mut Criterion<M>) {
