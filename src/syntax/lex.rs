@@ -287,3 +287,68 @@ pub fn doc_before(text: &str, start: usize) -> Option<String> {
     lines.reverse();
     Some(lines.join("\n"))
 }
+
+/// Where a large file may be cut in two for parsing on two cores: the
+/// start of an item of the file's first `campaign` block — the first word
+/// of a line, at brace depth 1, outside strings and comments — near the
+/// middle of the text. A wrong guess costs only time: the pieces are parsed
+/// separately and, if either fails, the file is parsed whole.
+pub fn campaign_split(text: &str) -> Option<usize> {
+    const ITEM_WORDS: &[&str] = &[
+        "target",
+        "indicator",
+        "section",
+        "deadline",
+        "checklist",
+        "let",
+        "adjust",
+    ];
+    let middle = text.len() / 2;
+    let mut depth = 0usize;
+    let mut in_campaign = false;
+    let mut campaigns = 0usize;
+    let mut line_start = true;
+    let mut found = None;
+    walk_code(text, |i, c| {
+        match c {
+            b'{' => {
+                if depth == 0 {
+                    // The block's owner: the first word of its line.
+                    let before = text.get(..i).unwrap_or("");
+                    let line = before.rfind('\n').map(|n| n + 1).unwrap_or(0);
+                    in_campaign = before
+                        .get(line..)
+                        .is_some_and(|l| l.trim_start().starts_with("campaign"));
+                    if in_campaign {
+                        campaigns += 1;
+                        if campaigns > 1 {
+                            return false;
+                        }
+                    }
+                }
+                depth += 1;
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            b'\n' => {
+                line_start = true;
+                return true;
+            }
+            b' ' | b'\t' | b'\r' => return true,
+            _ => {
+                if line_start && depth == 1 && in_campaign && i >= middle {
+                    let rest = text.get(i..).unwrap_or("");
+                    let word_end = rest
+                        .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                        .unwrap_or(rest.len());
+                    if ITEM_WORDS.contains(&rest.get(..word_end).unwrap_or("")) {
+                        found = Some(i);
+                        return false;
+                    }
+                }
+            }
+        }
+        line_start = false;
+        true
+    });
+    found
+}

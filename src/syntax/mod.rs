@@ -22,12 +22,21 @@ pub const LIMIT_CHAIN: usize = 2_000;
 /// Parse one source file (already NFC-normalised).
 pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
     prescan(text, file)?;
+    if let Some(f) = parse_split(text, file) {
+        return Ok(f);
+    }
+    parse_whole(text, file)
+}
+
+/// [`parse`] in one piece, on this thread (the text already prescanned).
+fn parse_whole(text: &str, file: u32) -> Result<File, Vec<Diag>> {
     let pairs =
         ThiduaParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(text, file, e)])?;
     let mut b = Builder {
         depth: 0,
         file,
         text,
+        offset: 0,
         errors: Vec::new(),
     };
     let mut items = Vec::new();
@@ -50,6 +59,88 @@ pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
     }
 }
 
+/// Files at least this long are parsed on two cores when they hold a
+/// campaign whose items can be split.
+const SPLIT_AT: usize = 256 * 1024;
+
+/// Parse a large file in two pieces at once, split at an item of a
+/// campaign near the middle (`lex::campaign_split`): this thread parses
+/// the text before the item, another the text from it on. The pieces give
+/// the tree one parse would; when either has an error, `None`, and the
+/// file is parsed in one piece, so that every message is the one a single
+/// parse gives.
+fn parse_split(text: &str, file: u32) -> Option<File> {
+    if text.len() < SPLIT_AT
+        || std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            < 2
+    {
+        return None;
+    }
+    let at = lex::campaign_split(text)?;
+    let (head_text, tail_text) = (text.get(..at)?, text.get(at..)?);
+    std::thread::scope(|scope| {
+        // The same stack as the thread that checks (src/main.rs).
+        let tail = std::thread::Builder::new()
+            .stack_size(256 * 1024 * 1024)
+            .spawn_scoped(scope, || {
+                let root = ThiduaParser::parse(Rule::split_tail, tail_text)
+                    .ok()?
+                    .next()?;
+                let mut b = Builder {
+                    depth: 0,
+                    file,
+                    text,
+                    offset: at,
+                    errors: Vec::new(),
+                };
+                let mut items = Vec::new();
+                let mut close = None;
+                let mut after = Vec::new();
+                for p in root.into_inner() {
+                    match p.as_rule() {
+                        Rule::campaign_close => close = Some(b.span(&p).end),
+                        Rule::EOI => {}
+                        _ if close.is_none() => items.push(b.campaign_item(p)?),
+                        _ => after.push(b.top_item(p)?),
+                    }
+                }
+                b.errors.is_empty().then_some((items, close?, after))
+            })
+            .ok()?;
+        let head = (|| {
+            let root = ThiduaParser::parse(Rule::split_head, head_text)
+                .ok()?
+                .next()?;
+            let mut b = Builder {
+                depth: 0,
+                file,
+                text,
+                offset: 0,
+                errors: Vec::new(),
+            };
+            let mut before = Vec::new();
+            let mut campaign = None;
+            for p in root.into_inner() {
+                match p.as_rule() {
+                    Rule::campaign_head => campaign = Some(b.campaign(p)),
+                    Rule::EOI => {}
+                    _ => before.push(b.top_item(p)?),
+                }
+            }
+            b.errors.is_empty().then_some((before, campaign?))
+        })();
+        let (items, close, after) = tail.join().ok()??;
+        let (mut before, mut campaign) = head?;
+        campaign.items.extend(items);
+        campaign.span = Span::new(file, campaign.span.start, close);
+        before.push(Item::Campaign(campaign));
+        before.extend(after);
+        Some(File { items: before })
+    })
+}
+
 /// Parse a standalone expression (the REPL, `:type`).
 pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
     prescan(text, file)?;
@@ -59,6 +150,7 @@ pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
         depth: 0,
         file,
         text,
+        offset: 0,
         errors: Vec::new(),
     };
     let mut out = None;
@@ -93,6 +185,7 @@ pub fn parse_decls(text: &str, file: u32) -> Result<Vec<CampaignItem>, Vec<Diag>
         depth: 0,
         file,
         text,
+        offset: 0,
         errors: Vec::new(),
     };
     let mut items = Vec::new();
@@ -335,7 +428,10 @@ fn next_token(rest: &str) -> &str {
 
 struct Builder<'a> {
     file: u32,
+    /// The whole file (the pairs may be of a piece of it).
     text: &'a str,
+    /// Where the parsed piece starts in `text`: added to every position.
+    offset: usize,
     errors: Vec<Diag>,
     /// How deep the tree being built is, in grammar levels.
     depth: usize,
@@ -351,8 +447,9 @@ impl<'a> Builder<'a> {
     /// diagnostic points at the text alone.
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        let end = s.start() + s.as_str().trim_end().len();
-        Span::new(self.file, s.start(), end.max(s.start()))
+        let start = self.offset + s.start();
+        let end = start + s.as_str().trim_end().len();
+        Span::new(self.file, start, end)
     }
 
     fn number(&mut self, p: &Pair<Rule>) -> Decimal {
@@ -1617,7 +1714,7 @@ impl<'a> Builder<'a> {
         let nots: Vec<usize> = inner
             .iter()
             .take_while(|q| q.as_rule() == Rule::kw_not)
-            .map(|q| q.as_span().start())
+            .map(|q| self.offset + q.as_span().start())
             .collect();
         if nots.len() > LIMIT_DEPTH {
             return self.too_long(span);
@@ -1626,7 +1723,7 @@ impl<'a> Builder<'a> {
         let Some(first) = it.next() else {
             return self.bad(span);
         };
-        let start = first.as_span().start();
+        let start = self.offset + first.as_span().start();
         let lhs = self.expr(first);
         let mut e = match it.next() {
             None => lhs,
@@ -1780,8 +1877,8 @@ impl<'a> Builder<'a> {
         let start = parts
             .first()
             .and_then(|p| p.1.first())
-            .map(|x| x.2.as_span().start())
-            .unwrap_or(0);
+            .map(|x| self.offset + x.2.as_span().start())
+            .unwrap_or(self.offset);
         // The limits count as when each level was a rule of its own: its
         // operands, and its operators unless `??` (a literal then).
         let items = if level == 0 {
@@ -1985,4 +2082,122 @@ fn unescape_simple(raw: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod split_tests {
+    //! A large file parsed in two pieces gives the tree, or the errors, of
+    //! one parse.
+    use super::*;
+    use std::fmt::Write as _;
+
+    /// A campaign of `n` sections of 20 items, with what makes a split go
+    /// wrong if it is made in the wrong place: braces and item words in
+    /// strings and comments, multi-line groups and expressions, and items
+    /// before and after the campaign.
+    fn big(n: usize) -> String {
+        let mut s = String::from(
+            "// Kế hoạch lớn\nunit người \"người\"\nlevels muc { a \"A\" b \"B\" }\n\n/// Tài liệu\ncampaign lon \"Lớn { }\" {\n  period 2024-01-01 .. 2024-12-31\n",
+        );
+        for k in 0..40 {
+            let _ = writeln!(s, "  indicator i{k} \"Chỉ tiêu {k}\" : percent");
+        }
+        s.push_str("  indicator ngay \"Ngày nộp\" : date\n");
+        for sec in 0..n {
+            let _ = writeln!(
+                s,
+                "  /* section {{\ntarget x: 1 > 0\n}} */\n  section s{sec} \"Mục {sec} }}\" {{"
+            );
+            for t in 0..20 {
+                let id = sec * 20 + t;
+                let a = id % 40;
+                let b = (id * 7) % 40;
+                match t % 5 {
+                    0 => {
+                        let _ = writeln!(
+                            s,
+                            "    target c{id} \"Tiêu chí {id}\": all {{\n      i{a} >= 47.2%\n      \"con\": not i{b} < 3% and (i{a} + i{b}) * 2 ?? 0% >= 1%\n    }} {{ points 2 }}"
+                        );
+                    }
+                    1 => {
+                        let _ = writeln!(
+                            s,
+                            "    // target c{id}: comment\n    target c{id} \"{{ target }}\": -i{a} @2023 <= - - i{b} or\n      i{b} in 1% .. 2%\n      {{ points 1 }}"
+                        );
+                    }
+                    2 => {
+                        let _ = writeln!(s, "    let l{id} = i{a} * 2 - i{b} / 3");
+                    }
+                    3 => {
+                        let _ = writeln!(
+                            s,
+                            "    deadline d{id} \"Nộp\": ngay by 31/01/2024 {{ points 1 penalty 0.5 per day late, max 1 }}"
+                        );
+                    }
+                    _ => {
+                        let _ = writeln!(s, "    target c{id}: i{a} >= 10 .. 20% {{ points 1 }}");
+                    }
+                }
+            }
+            s.push_str("  }\n");
+        }
+        s.push_str("  rank by score within bloc\n}\n\naward bk \"Bằng khen\"\ntest \"t\" {\n  expect true\n}\n");
+        s
+    }
+
+    #[test]
+    fn two_pieces_give_the_tree_of_one_parse() {
+        let text = big(150);
+        assert!(text.len() > SPLIT_AT, "{}", text.len());
+        let at = lex::campaign_split(&text).expect("a split");
+        assert!(at > text.len() / 2);
+        let split = parse_split(&text, 3).expect("parses in two pieces");
+        let whole = parse_whole(&text, 3).expect("parses");
+        assert!(split == whole, "the trees differ");
+    }
+
+    #[test]
+    fn an_error_in_either_piece_is_the_error_of_one_parse() {
+        let text = big(150);
+        let at = lex::campaign_split(&text).expect("a split");
+        // A syntax error before the split, after it, and a builder error
+        // (a band after `<=`) in the second piece.
+        let cases = [
+            text.replacen("i0 >= 47.2%", "i0 >= >= 47.2%", 1),
+            format!(
+                "{}{}",
+                &text[..at],
+                text[at..].replacen("points 2", "points", 1)
+            ),
+            format!(
+                "{}{}",
+                &text[..at],
+                text[at..].replacen(">= 10 .. 20%", "<= 10 .. 20%", 1)
+            ),
+            format!(
+                "{}{}",
+                &text[..at],
+                text[at..].replacen("}\n\naward", "\n\naward", 1)
+            ),
+        ];
+        for (k, t) in cases.iter().enumerate() {
+            assert!(t != &text, "case {k} changed nothing");
+            let whole = parse_whole(t, 0);
+            assert!(whole.is_err(), "case {k} parses");
+            assert!(parse_split(t, 0).is_none(), "case {k}");
+            assert_eq!(
+                format!("{:?}", parse(t, 0)),
+                format!("{whole:?}"),
+                "case {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn small_files_and_later_campaigns_are_parsed_whole() {
+        assert!(parse_split("campaign c {\n  target t: 1 > 0\n}\n", 0).is_none());
+        // Only the first campaign is split.
+        let text = format!("campaign a {{\n}}\n{}", big(150));
+        assert!(lex::campaign_split(&text).is_none());
+    }
 }
