@@ -232,3 +232,21 @@ fn symlinks_in_a_walked_directory_are_not_followed() {
     let (code, out) = thidua(&["check", "/dev/zero"], &proj);
     assert_eq!(code, 2, "{out}");
 }
+
+#[test]
+fn an_over_long_and_group_does_not_hide_later_errors() {
+    let d = tempfile::tempdir().expect("dir");
+    let long = vec!["p"; 2_001].join(" and ");
+    let head = "campaign c {\n  indicator a : number\n  indicator p : bool\n";
+    let two = format!("{head}  let x = {long} or {long}\n  target t: x\n}}\n");
+    let band = format!("{head}  let x = {long} or a > 1 .. 2\n  target t: x\n}}\n");
+    write(d.path(), "two.thidua", &two);
+    write(d.path(), "band.thidua", &band);
+    let (code, out) = thidua(&["check", "two.thidua"], d.path());
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("longer than 2000 operators").count(), 2, "{out}");
+    let (code, out) = thidua(&["check", "band.thidua"], d.path());
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("longer than 2000 operators").count(), 1, "{out}");
+    assert!(out.contains("a band goal `low .. high` follows `>=`"), "{out}");
+}

@@ -1680,20 +1680,23 @@ impl<'a> Builder<'a> {
             let Some(first) = ands.first() else {
                 return self.bad(span);
             };
+            // An over-long group is reported alone; the others are still
+            // built, so their own errors are reported too.
+            let mut term: Option<Expr> = None;
             if (2 * ands.len()).saturating_sub(1) > 2 * LIMIT_CHAIN {
                 let s = self.span(first);
-                return self.too_long(s);
-            }
-            let mut term: Option<Expr> = None;
-            for q in ands {
-                let r = self.expr(q);
-                term = Some(match term {
-                    None => r,
-                    Some(l) => Expr {
-                        span: l.span.to(r.span),
-                        kind: ExprKind::And(Box::new(l), Box::new(r)),
-                    },
-                });
+                term = Some(self.too_long(s));
+            } else {
+                for q in ands {
+                    let r = self.expr(q);
+                    term = Some(match term {
+                        None => r,
+                        Some(l) => Expr {
+                            span: l.span.to(r.span),
+                            kind: ExprKind::And(Box::new(l), Box::new(r)),
+                        },
+                    });
+                }
             }
             let Some(r) = term else {
                 return self.bad(span);
