@@ -17,6 +17,7 @@ pub mod data;
 pub mod diag;
 pub mod eval;
 pub mod fmt;
+pub mod ids;
 pub mod ir;
 pub mod report;
 pub mod stdlib;

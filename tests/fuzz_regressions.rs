@@ -244,9 +244,20 @@ fn an_over_long_and_group_does_not_hide_later_errors() {
     write(d.path(), "band.thidua", &band);
     let (code, out) = thidua(&["check", "two.thidua"], d.path());
     assert_eq!(code, 1, "{out}");
-    assert_eq!(out.matches("longer than 2000 operators").count(), 2, "{out}");
+    assert_eq!(
+        out.matches("longer than 2000 operators").count(),
+        2,
+        "{out}"
+    );
     let (code, out) = thidua(&["check", "band.thidua"], d.path());
     assert_eq!(code, 1, "{out}");
-    assert_eq!(out.matches("longer than 2000 operators").count(), 1, "{out}");
-    assert!(out.contains("a band goal `low .. high` follows `>=`"), "{out}");
+    assert_eq!(
+        out.matches("longer than 2000 operators").count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("a band goal `low .. high` follows `>=`"),
+        "{out}"
+    );
 }

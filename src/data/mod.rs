@@ -2,6 +2,7 @@
 
 use crate::diag::{codes, DataLocation, Diag};
 use crate::eval::UnitRow;
+use crate::ids::KeyTable;
 use crate::ir::{LevelSet, Program};
 use crate::value::{Type, Value};
 use chrono::NaiveDate;
@@ -265,44 +266,19 @@ fn csv_reader(input: impl std::io::Read) -> std::io::Result<csv::Reader<impl std
     Ok(rdr)
 }
 
-/// The units already read, by id and period: each key once, in one byte
-/// arena, so a million ids cost tens of bytes each rather than a `String`
-/// and a map entry apiece.
+/// The units already read, by id and period (see [`crate::ids`]).
 #[derive(Default)]
 struct IdSet {
-    hasher: std::collections::hash_map::RandomState,
-    table: hashbrown::HashTable<u32>,
-    keys: Keys,
+    keys: KeyTable,
     /// The data row each key was first read from.
     rows: Vec<u32>,
     /// The key being looked up, reused from row to row.
     scratch: Vec<u8>,
 }
 
-/// The keys of an [`IdSet`], end to end.
-#[derive(Default)]
-struct Keys {
-    arena: Vec<u8>,
-    /// Where each key starts in the arena (it ends where the next starts).
-    starts: Vec<u32>,
-}
-
-impl Keys {
-    fn get(&self, k: u32) -> &[u8] {
-        let k = k as usize;
-        let start = self.starts.get(k).map(|&s| s as usize).unwrap_or(0);
-        let end = self
-            .starts
-            .get(k + 1)
-            .map(|&s| s as usize)
-            .unwrap_or(self.arena.len());
-        self.arena.get(start..end).unwrap_or_default()
-    }
-}
-
 /// The most bytes of unit ids one evaluation records (4 GiB, hundreds of
 /// millions of units), so that the id set's offsets fit in 32 bits.
-pub const LIMIT_ID_BYTES: usize = u32::MAX as usize;
+pub const LIMIT_ID_BYTES: usize = crate::ids::LIMIT_KEY_BYTES;
 
 /// After how many records of a CSV file the id set is sized for the rest.
 const SIZE_AFTER: usize = 1024;
@@ -311,34 +287,19 @@ const LIMIT_RESERVE: usize = 1 << 26;
 
 impl IdSet {
     /// Make room for `more` units at once, with keys of about `key_len`
-    /// bytes: a large file's id set then grows once instead of doubling
-    /// (each doubling holds the old and the new table at once).
+    /// bytes.
     fn reserve(&mut self, more: usize, key_len: usize) {
-        let Self {
-            hasher,
-            table,
-            keys,
-            ..
-        } = self;
-        table.reserve(more, |&j| hash(hasher, keys.get(j)));
-        self.keys.arena.reserve(more.saturating_mul(key_len));
-        self.keys.starts.reserve(more);
+        self.keys.reserve(more, key_len);
         self.rows.reserve(more);
     }
     /// The average key length so far.
     fn key_len(&self) -> usize {
-        self.keys.arena.len() / self.keys.starts.len().max(1) + 1
+        self.keys.key_len()
     }
     /// Record a unit: `Ok(Some(row))` with the row it was first read from
     /// when it is there already; `Err` past [`LIMIT_ID_BYTES`].
     fn insert(&mut self, id: &str, period: Option<i32>, row: usize) -> Result<Option<usize>, ()> {
-        let Self {
-            hasher,
-            table,
-            keys,
-            rows,
-            scratch: key,
-        } = self;
+        let key = &mut self.scratch;
         key.clear();
         match period {
             Some(y) => {
@@ -348,31 +309,18 @@ impl IdSet {
             None => key.push(0),
         }
         key.extend_from_slice(id.as_bytes());
-        let h = hash(hasher, key);
-        if let Some(&k) = table.find(h, |&k| keys.get(k) == key.as_slice()) {
-            return Ok(rows.get(k as usize).map(|&r| r as usize));
-        }
-        let (Ok(k), Ok(start), Ok(row)) = (
-            u32::try_from(keys.starts.len()),
-            u32::try_from(keys.arena.len()),
-            u32::try_from(row),
-        ) else {
+        let Ok(row32) = u32::try_from(row) else {
             return Err(());
         };
-        if keys.arena.len() + key.len() > LIMIT_ID_BYTES {
-            return Err(());
+        match self.keys.insert(key) {
+            Err(_) => Err(()),
+            Ok((k, false)) => Ok(self.rows.get(k as usize).map(|&r| r as usize)),
+            Ok((_, true)) => {
+                self.rows.push(row32);
+                Ok(None)
+            }
         }
-        keys.starts.push(start);
-        keys.arena.extend_from_slice(key);
-        rows.push(row);
-        table.insert_unique(h, k, |&j| hash(hasher, keys.get(j)));
-        Ok(None)
     }
-}
-
-fn hash(hasher: &std::collections::hash_map::RandomState, key: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    hasher.hash_one(key)
 }
 
 struct Reader<'r, 'p> {

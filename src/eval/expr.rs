@@ -342,7 +342,7 @@ impl<'e> Cx<'e> {
                     .periods
                     .range(..self.year)
                     .rev()
-                    .find_map(|(y, p)| p.index.get(id).map(|&j| (*y, j)));
+                    .find_map(|(y, p)| p.index.get(id).map(|j| (*y, j)));
                 match prev {
                     Some((y, j)) => self.other(y, j, x),
                     None => Value::Missing,
@@ -354,7 +354,7 @@ impl<'e> Cx<'e> {
                 }
                 let id = &self.row(i).id;
                 match self.ev.periods.get(y).and_then(|p| p.index.get(id)) {
-                    Some(&j) => self.other(*y, j, x),
+                    Some(j) => self.other(*y, j, x),
                     None => Value::Missing,
                 }
             }
@@ -365,7 +365,7 @@ impl<'e> Cx<'e> {
                 let id = &self.row(i).id;
                 let mut n = 1u32;
                 let mut y = self.year - 1;
-                while let Some(&j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
+                while let Some(j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
                     if self.other(y, j, c) != Value::Bool(true) {
                         break;
                     }
@@ -382,7 +382,7 @@ impl<'e> Cx<'e> {
             } => self.aggregate(*kind, *descendants, cond.as_deref(), expr.as_deref(), i),
             IExpr::UnitAttr(unit, attr) => {
                 let cur = self.with_year(self.ev.current);
-                let Some(&j) = self
+                let Some(j) = self
                     .ev
                     .periods
                     .get(&self.ev.current)
@@ -411,7 +411,7 @@ impl<'e> Cx<'e> {
                 }
             }
             IExpr::Has(unit, a) => {
-                let Some(&j) = self
+                let Some(j) = self
                     .ev
                     .periods
                     .get(&self.ev.current)
@@ -520,7 +520,7 @@ impl<'e> Cx<'e> {
                 if self.eval(c, i, st) == Value::Bool(true) {
                     years.push(self.year);
                     let mut y = self.year - 1;
-                    while let Some(&j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
+                    while let Some(j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
                         if self.other(y, j, c) != Value::Bool(true) {
                             break;
                         }

@@ -274,9 +274,8 @@ pub struct UnitState {
 pub struct Period {
     pub year: i32,
     pub rows: Vec<usize>,
-    /// Unit id → position in `rows` (foldhash: the ids are the data's,
-    /// and hashing them is a visible part of evaluating a large file).
-    pub index: hashbrown::HashMap<String, usize>,
+    /// Unit id → position in `rows`.
+    pub index: crate::ids::UnitIndex,
     pub states: Vec<UnitState>,
     pub members: Vec<Vec<usize>>,
     /// Whether the awards of this period come from the data.
@@ -327,7 +326,7 @@ impl Evaluation {
     )]
     pub fn unit(&self, id: &str) -> Option<(&UnitRow, &UnitState)> {
         let p = self.periods.get(&self.current)?;
-        let i = *p.index.get(id)?;
+        let i = p.index.get(id)?;
         Some((&self.rows[p.rows[i]], &p.states[i]))
     }
 }
@@ -406,15 +405,28 @@ pub(crate) fn evaluate_known(
     let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
     // Most data sets hold one period: size its index once.
     let single = rows.iter().all(|r| r.period.is_none());
+    let key_len = rows.first().map(|r| r.id.len() + 1).unwrap_or(0);
     for (i, r) in rows.iter().enumerate() {
         let y = r.period.unwrap_or(current);
         let p = periods.entry(y).or_insert_with(|| Period {
             year: y,
-            index: hashbrown::HashMap::with_capacity(if single { rows.len() } else { 0 }),
+            index: crate::ids::UnitIndex::with_capacity(
+                if single { rows.len() } else { 0 },
+                key_len,
+            ),
             rows: Vec::with_capacity(if single { rows.len() } else { 0 }),
             ..Default::default()
         });
-        p.index.insert(r.id.clone(), p.rows.len());
+        if p.index.insert(&r.id, p.rows.len()).is_err() {
+            return Err(vec![Diag::error(
+                codes::LIMIT,
+                format!(
+                    "the unit ids of period {y} take more than {} bytes",
+                    crate::ids::LIMIT_KEY_BYTES
+                ),
+            )
+            .help("split the data into several evaluations")]);
+        }
         p.rows.push(i);
         if r.awards.is_some() {
             p.award_facts = true;
@@ -429,7 +441,7 @@ pub(crate) fn evaluate_known(
         p.members = vec![Vec::new(); p.rows.len()];
         for (i, &r) in p.rows.iter().enumerate() {
             if let Some(parent) = &rows[r].parent {
-                if let Some(&pi) = p.index.get(parent) {
+                if let Some(pi) = p.index.get(parent) {
                     p.members[pi].push(i);
                 }
             }
@@ -492,11 +504,7 @@ pub(crate) fn evaluate_known(
                     _ => {
                         state[c] = 1;
                         path.push(c);
-                        cur = rows[p.rows[c]]
-                            .parent
-                            .as_ref()
-                            .and_then(|x| p.index.get(x))
-                            .copied();
+                        cur = rows[p.rows[c]].parent.as_ref().and_then(|x| p.index.get(x));
                     }
                 }
             }
@@ -1604,7 +1612,7 @@ pub fn condition_details(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr)
     let Some(p) = ev.periods.get(&ev.current) else {
         return out;
     };
-    let Some(&i) = p.index.get(unit) else {
+    let Some(i) = p.index.get(unit) else {
         return out;
     };
     let cx = expr::Cx::new(prog, ev, ev.current, 0);
@@ -1658,7 +1666,7 @@ pub fn condition_value(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -
     let Some(p) = ev.periods.get(&ev.current) else {
         return Value::Missing;
     };
-    let Some(&i) = p.index.get(unit) else {
+    let Some(i) = p.index.get(unit) else {
         return Value::Missing;
     };
     let cx = expr::Cx::new(prog, ev, ev.current, 0);
