@@ -30,8 +30,8 @@ pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
 
 /// [`parse`] in one piece, on this thread (the text already prescanned).
 fn parse_whole(text: &str, file: u32) -> Result<File, Vec<Diag>> {
-    let pairs =
-        ThiduaParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(text, file, e)])?;
+    let pairs = ThiduaParser::parse(Rule::file, text)
+        .map_err(|e| vec![syntax_error(text, file, e, true)])?;
     let mut b = Builder {
         depth: 0,
         file,
@@ -145,7 +145,7 @@ fn parse_split(text: &str, file: u32) -> Option<File> {
 pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
     prescan(text, file)?;
     let pairs = ThiduaParser::parse(Rule::repl_expr, text)
-        .map_err(|e| vec![syntax_error(text, file, e)])?;
+        .map_err(|e| vec![syntax_error(text, file, e, false)])?;
     let mut b = Builder {
         depth: 0,
         file,
@@ -180,7 +180,7 @@ pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
 pub fn parse_decls(text: &str, file: u32) -> Result<Vec<CampaignItem>, Vec<Diag>> {
     prescan(text, file)?;
     let pairs = ThiduaParser::parse(Rule::repl_decls, text)
-        .map_err(|e| vec![syntax_error(text, file, e)])?;
+        .map_err(|e| vec![syntax_error(text, file, e, false)])?;
     let mut b = Builder {
         depth: 0,
         file,
@@ -305,7 +305,9 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
     })
 }
 
-fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
+/// The diagnostic of a parse that failed. `braced`: the items parsed
+/// stand between braces (a file's campaigns), not alone (the REPL).
+fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool) -> Diag {
     use pest::error::{ErrorVariant, InputLocation};
     let (start, end) = match e.location {
         InputLocation::Pos(p) => (p, p),
@@ -313,13 +315,19 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
     };
     let mut expected: Vec<&str> = Vec::new();
     let mut unexpected: Vec<&str> = Vec::new();
+    // Whether an item of a campaign or section could start here: named
+    // once for all of them, rather than as whichever keywords the parser
+    // tried last.
+    let mut item = false;
     match &e.variant {
         ErrorVariant::ParsingError {
             positives,
             negatives,
         } => {
             for r in positives {
-                if let Some(w) = rule_words(r) {
+                if starts_item(r) {
+                    item = true;
+                } else if let Some(w) = rule_words(r) {
                     if !expected.contains(&w) {
                         expected.push(w);
                     }
@@ -354,9 +362,20 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
         "`in a .. b`",
         "`is STATUS`",
         "`has AWARD`",
+        "`is`",
+        "`has`",
+        "`in`",
     ];
-    if expected.iter().any(|w| !CONTINUATIONS.contains(w)) {
+    if item || expected.iter().any(|w| !CONTINUATIONS.contains(w)) {
         expected.retain(|w| !CONTINUATIONS.contains(w));
+    }
+    if item {
+        expected.push("another item (`target`, `indicator`, `section`, …)");
+        // Inside a campaign or a section an item can be followed by the
+        // closing brace; the REPL's declarations end at the end of input.
+        if braced && !expected.contains(&"end of file") {
+            expected.push("`}`");
+        }
     }
     // What is actually there: the next token, in backticks.
     let rest = text.get(start..).unwrap_or("");
@@ -402,11 +421,55 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>) -> Diag {
         d = d.help(format!(
             "`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"
         ));
+    } else if found.starts_with(['<', '>', '=', '!']) && !expected.contains(&"an expression") {
+        d = d.help(
+            "comparisons do not chain: join two with `and` (`g > 1 and g < 3`), or write an interval (`g in 1 .. 3`)",
+        );
     } else if found.starts_with(',') {
         d = d
             .help("a `,` separates parts only inside `all { … }`, `any { … }` and `given … { … }`");
     }
     d
+}
+
+/// The rules that start an item of a campaign or a section.
+fn starts_item(r: &Rule) -> bool {
+    use Rule::*;
+    matches!(
+        r,
+        kw_target
+            | kw_indicator
+            | kw_section
+            | kw_deadline
+            | kw_checklist
+            | kw_let
+            | kw_adjust
+            | kw_issuer
+            | kw_theme
+            | kw_period
+            | kw_basis
+            | kw_scoring
+            | kw_rank
+            | kw_rating
+            | kw_award
+            | kw_test
+            | target
+            | indicator_decl
+            | section
+            | deadline
+            | checklist_decl
+            | let_decl
+            | adjust
+            | issuer
+            | theme
+            | period_decl
+            | basis
+            | scoring
+            | rank_decl
+            | rating
+            | award_decl
+            | test_decl
+    )
 }
 
 fn next_token(rest: &str) -> &str {
