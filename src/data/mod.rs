@@ -376,6 +376,27 @@ fn no_id(file: &str, row: usize) -> Diag {
     )
 }
 
+/// A CSV record with a cell that is not UTF-8 text: the error of its whole
+/// file (the reading stops there).
+fn not_utf8(file: &str, row: usize, rec: &csv::ByteRecord, headers: &[String]) -> Diag {
+    let field = rec
+        .iter()
+        .position(|c| std::str::from_utf8(c).is_err())
+        .unwrap_or(0);
+    let col = headers.get(field).cloned().unwrap_or_default();
+    let mut d = Diag::error(
+        codes::DATA,
+        format!("`{file}` is not UTF-8 text (an invalid byte in row {row}, column `{col}`)"),
+    )
+    .located(DataLocation {
+        file: file.to_string(),
+        row: 0,
+        column: None,
+    });
+    d.help = Some("save the file as CSV UTF-8".into());
+    d
+}
+
 fn begin_row(prog: &Program) -> UnitRow {
     UnitRow {
         values: vec![Value::Missing; prog.indicators.len()],
@@ -579,16 +600,9 @@ impl RawRow<'_> {
             cols: &f.cols,
         };
         let Some(fields) = Fields::new(&self.rec) else {
-            // The reader checked the record before handing it on.
-            errors.push(
-                Diag::error(codes::DATA, format!("`{}` is not UTF-8 text", f.file)).located(
-                    DataLocation {
-                        file: f.file.clone(),
-                        row: self.row,
-                        column: None,
-                    },
-                ),
-            );
+            // The reader checks each record before handing it on; should
+            // one still fail, it is the reader's error.
+            errors.push(not_utf8(&f.file, self.row, &self.rec, &f.headers));
             return None;
         };
         let (mut u, ok) = cx.record(&fields, self.row, errors);
@@ -750,20 +764,8 @@ impl<'r, 'p> Reader<'r, 'p> {
             let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
             let Some(fields) = Fields::new(&rec) else {
                 // Every cell is UTF-8, ignored columns included.
-                let field = rec
-                    .iter()
-                    .position(|c| std::str::from_utf8(c).is_err())
-                    .unwrap_or(0);
-                let col = headers.get(field).cloned().unwrap_or_default();
-                self.error(
-                    0,
-                    None,
-                    format!(
-                        "`{}` is not UTF-8 text (an invalid byte in row {row}, column `{col}`)",
-                        self.file
-                    ),
-                    Some("save the file as CSV UTF-8".into()),
-                );
+                let d = not_utf8(&self.file, row, &rec, &headers);
+                self.ds.errors.push(d);
                 return;
             };
             records += 1;
