@@ -21,7 +21,7 @@ fn many_units_give_the_same_results_as_few() {
         .collect();
     let points: Vec<Vec<Option<rust_decimal::Decimal>>> = small
         .units()
-        .map(|(_, st)| st.criteria.iter().map(|r| r.points).collect())
+        .map(|(_, st)| st.criteria.iter().map(|r| r.points()).collect())
         .collect();
     // 6 000 units, each a copy of one example unit in a bloc of its own.
     let mut rows = Vec::new();
@@ -38,7 +38,7 @@ fn many_units_give_the_same_results_as_few() {
         let want = &base[k % base.len()];
         let got: Vec<&str> = st.criteria.iter().map(|r| r.status().as_str()).collect();
         assert_eq!(&got, want, "unit {k}");
-        let pts: Vec<_> = st.criteria.iter().map(|r| r.points).collect();
+        let pts: Vec<_> = st.criteria.iter().map(|r| r.points()).collect();
         assert_eq!(pts, points[k % points.len()], "unit {k}");
         n += 1;
     }

@@ -362,7 +362,7 @@ proptest! {
         for ((_, a), (_, b)) in full.units().zip(quick.units()) {
             for (k, (ca, cb)) in a.criteria.iter().zip(b.criteria.iter()).enumerate() {
                 prop_assert_eq!(ca.status(), cb.status(), "criterion {}", prog.criteria[k].id);
-                prop_assert_eq!(ca.points, cb.points, "criterion {}", prog.criteria[k].id);
+                prop_assert_eq!(ca.points(), cb.points(), "criterion {}", prog.criteria[k].id);
             }
             prop_assert_eq!(a.score, b.score);
             prop_assert_eq!(a.rank, b.rank);

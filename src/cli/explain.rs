@@ -221,7 +221,7 @@ fn node_text(
 }
 
 fn points_text(c: &thidua::ir::Criterion, r: &CritResult) -> String {
-    let Some(p) = r.points else {
+    let Some(p) = r.points() else {
         return "not scored".into();
     };
     let Some(t) = &thidua::eval::points_trace(c, r) else {
@@ -360,7 +360,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
             .iter()
             .zip(st.criteria.iter())
             .filter_map(|(c, r)| {
-                r.points
+                r.points()
                     .filter(|_| r.status() != thidua::value::Status::NotApplicable)
                     .map(|p| format!("{} {}", c.id, fmt_dec(p)))
             })

@@ -64,6 +64,8 @@ struct NodeDetail {
     /// there: gap and achievement are made from it on demand.
     measure: Option<Measure>,
     children: Vec<NodeResult>,
+    /// A criterion's own results beyond its node's (none for a child).
+    extra: Option<Box<CritExtra>>,
 }
 
 /// What a comparison's actual and goal mean, for its gap and achievement.
@@ -187,13 +189,14 @@ impl std::fmt::Display for Note {
     }
 }
 
-/// One criterion's result for one unit. Kept small: what only deadlines,
-/// checklists and relative points have lives behind a box.
+/// One criterion's result for one unit. Kept small (32 bytes): a unit
+/// holds one per criterion, and what only comparisons kept for `explain`,
+/// deadlines, checklists and relative points have lives behind the node's
+/// box.
 #[derive(Debug, Clone)]
 pub struct CritResult {
     pub node: NodeResult,
-    pub points: Option<Decimal>,
-    extra: Option<Box<CritExtra>>,
+    points: Points,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -204,38 +207,78 @@ struct CritExtra {
     relative_base: Option<Decimal>,
 }
 
+/// `Option<Decimal>` in 16 bytes instead of 20 (and 24 with the padding it
+/// brings): a decimal's serialized form, whose flags never have bit 0 set
+/// (rust_decimal documents bits 0–15 of the flags as unused), or the
+/// flags `1` for none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Points([u8; 16]);
+
+impl Points {
+    const NONE: Points = Points([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    fn new(p: Option<Decimal>) -> Self {
+        match p {
+            Some(d) => Points(d.serialize()),
+            None => Points::NONE,
+        }
+    }
+    fn get(self) -> Option<Decimal> {
+        if self.0[0] & 1 == 1 {
+            None
+        } else {
+            Some(Decimal::deserialize(self.0))
+        }
+    }
+}
+
+impl std::fmt::Debug for Points {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 impl CritResult {
     fn new(status: Status) -> Self {
         CritResult {
             node: NodeResult::bare(status),
-            points: None,
-            extra: None,
+            points: Points::NONE,
         }
     }
     fn extra_mut(&mut self) -> &mut CritExtra {
-        self.extra.get_or_insert_with(Box::default)
+        self.node
+            .detail_mut()
+            .extra
+            .get_or_insert_with(Box::default)
+    }
+    fn extra(&self) -> Option<&CritExtra> {
+        self.node.detail.as_ref()?.extra.as_deref()
+    }
+    /// The points given (`None` when the criterion is unscored or does
+    /// not apply).
+    pub fn points(&self) -> Option<Decimal> {
+        self.points.get()
+    }
+    pub fn set_points(&mut self, p: Option<Decimal>) {
+        self.points = Points::new(p);
     }
     pub fn status(&self) -> Status {
         self.node.status
     }
     /// A deadline's days late (0 when on time).
     pub fn days_late(&self) -> Option<i64> {
-        self.extra.as_ref()?.days_late
+        self.extra()?.days_late
     }
     /// Each checklist item's value, in the checklist's order.
     pub fn items(&self) -> &[Value] {
-        self.extra
-            .as_ref()
-            .map(|e| e.items.as_slice())
-            .unwrap_or_default()
+        self.extra().map(|e| e.items.as_slice()).unwrap_or_default()
     }
     /// How many checklist items are met.
     pub fn items_met(&self) -> Option<usize> {
-        self.extra.as_ref()?.items_met
+        self.extra()?.items_met
     }
     /// For `points N relative`: the base the group's leader gave.
     pub fn relative_base(&self) -> Option<Decimal> {
-        self.extra.as_ref()?.relative_base
+        self.extra()?.relative_base
     }
     /// The most points the criterion could give this unit (`None` when it
     /// is unscored, an adjustment, or does not apply).
@@ -1098,7 +1141,7 @@ fn add_points(cx: &expr::Cx, c: &Criterion, out: &mut CritResult) {
     if let Some(spec) = &c.points {
         let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
         let (p, _) = points(spec, &c.kind, out);
-        out.points = Some(round_half_away(p, precision));
+        out.set_points(Some(round_half_away(p, precision)));
     }
 }
 
@@ -1120,6 +1163,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             let due = cx.eval(&d.due, i, st);
             let mut node = NodeResult::bare(Status::Missing);
             let mut detail = NodeDetail::default();
+            let mut days_late = None;
             if let (Value::Date(a), Value::Date(b)) = (&date, &due) {
                 let gap = (*a - *b).num_days();
                 let late = if d.before { gap + 1 } else { gap };
@@ -1128,7 +1172,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                     op: CmpOp::Le,
                     numeric: false,
                 });
-                out.extra_mut().days_late = Some(late.max(0));
+                days_late = Some(late.max(0));
             }
             if cx.ev.detail == Detail::Full {
                 detail.goal = Some(due);
@@ -1136,6 +1180,9 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                 node.detail = Some(Box::new(detail));
             }
             out.node = node;
+            if days_late.is_some() {
+                out.extra_mut().days_late = days_late;
+            }
         }
         CritKind::Checklist(cl) => {
             let row = cx.row(i);
@@ -1214,7 +1261,7 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
             };
             out.node.status = status;
             let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
-            out.points = Some(round_half_away(pts, precision));
+            out.set_points(Some(round_half_away(pts, precision)));
             return out;
         }
     }
@@ -1550,7 +1597,7 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
                 let (_, t) = points(spec, &c.kind, r);
                 let unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);
                 r.extra_mut().relative_base = Some(base);
-                r.points = Some(round_half_away(unrounded, precision));
+                r.set_points(Some(round_half_away(unrounded, precision)));
             }
         }
     }
@@ -1564,7 +1611,7 @@ fn score(prog: &Program, st: &UnitState) -> Option<Decimal> {
         if r.status() == Status::NotApplicable {
             continue;
         }
-        if let Some(p) = r.points {
+        if let Some(p) = r.points() {
             sum = sum.saturating_add(p);
         }
         if !matches!(c.kind, CritKind::Adjust(_)) {
@@ -1640,7 +1687,7 @@ fn name_list(names: &[&str]) -> String {
 /// (`explain`): the evaluation itself keeps only the points.
 pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
     if let CritKind::Adjust(_) = c.kind {
-        let p = r.points?;
+        let p = r.points()?;
         return Some(PointsTrace {
             base: p,
             unrounded: p,
@@ -1673,5 +1720,39 @@ pub fn condition_value(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -
     match p.states.get(i) {
         Some(st) => cx.eval(e, i, st),
         None => Value::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_result_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<CritResult>(), 32);
+    }
+
+    #[test]
+    fn no_points_is_not_a_decimal() {
+        assert_eq!(Points::NONE.get(), None);
+        assert_eq!(Points::new(None), Points::NONE);
+        for d in [Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN] {
+            assert_eq!(Points::new(Some(d)).get(), Some(d));
+        }
+    }
+
+    proptest! {
+        /// Value, scale and sign come back as they went in.
+        #[test]
+        fn points_keep_their_decimal(lo: u32, mid: u32, hi: u32, neg: bool, scale in 0u32..=28) {
+            let d = Decimal::from_parts(lo, mid, hi, neg, scale);
+            let back = Points::new(Some(d)).get();
+            prop_assert_eq!(back, Some(d));
+            let back = back.unwrap_or_default();
+            prop_assert_eq!(back.scale(), d.scale());
+            prop_assert_eq!(back.is_sign_negative(), d.is_sign_negative());
+            prop_assert_eq!(back.to_string(), d.to_string());
+        }
     }
 }

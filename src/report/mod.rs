@@ -220,7 +220,7 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
     }
     m.insert(
         "points".into(),
-        r.points.map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null),
+        r.points().map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null),
     );
     m.insert(
         "max_points".into(),
@@ -260,7 +260,7 @@ pub fn section_points(
         if !inside(c.section) || r.status() == Status::NotApplicable {
             continue;
         }
-        if let Some(p) = r.points {
+        if let Some(p) = r.points() {
             pts = Some(pts.unwrap_or(Decimal::ZERO).saturating_add(p));
         }
         if let Some(m) = r.max_points(c) {
@@ -439,7 +439,7 @@ pub fn csv_units(
             out.extend_from_slice(r.status().as_str().as_bytes());
             if scored {
                 out.push(delim);
-                if let Some(p) = r.points {
+                if let Some(p) = r.points() {
                     num(out, p);
                 }
             }
@@ -559,7 +559,7 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
                     paint(status, &format!("{:<13}", status.as_str()), color)
                 );
             }
-            if let Some(p) = r.points {
+            if let Some(p) = r.points() {
                 match r.max_points(c) {
                     Some(m) => line.push_str(&format!("  [{} / {} điểm]", fmt_dec(p), fmt_dec(m))),
                     None => line.push_str(&format!("  [{} điểm]", fmt_dec(p))),
