@@ -261,6 +261,7 @@ const SHAPES: &str = r#"campaign c "C" {
   target band: x >= 40% .. 60%
   target inside: x in 40% .. 60%
   target scaled: n >= 2.5 * y
+  target mixed: n / y - 1 <= n * 2 + y
   target both: all {
     "X": x >= 50%
     "Y": y <= 30%
