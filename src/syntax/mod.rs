@@ -325,7 +325,10 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
             negatives,
         } => {
             for r in positives {
-                if starts_item(r) {
+                if *r == Rule::file {
+                    // Nothing of the file could be read: what may start it.
+                    expected.extend(TOP_WORDS);
+                } else if starts_item(r) {
                     item = true;
                 } else if let Some(w) = rule_words(r) {
                     if !expected.contains(&w) {
@@ -370,6 +373,8 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
         expected.retain(|w| !CONTINUATIONS.contains(w));
     }
     if item {
+        // The items a file's top also holds are named with the others.
+        expected.retain(|w| !["`indicator`", "`checklist`", "`award`", "`test`"].contains(w));
         expected.push("another item (`target`, `indicator`, `section`, …)");
         // Inside a campaign or a section an item can be followed by the
         // closing brace; the REPL's declarations end at the end of input.
@@ -417,6 +422,12 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
                 .related(Span::new(file, open, open + 1), "this `{` is never closed")
                 .help("add the closing `}`");
         }
+    } else if item && CAMPAIGN_ONLY.contains(&found) {
+        d = d.help(format!(
+            "`{found}` belongs directly in the campaign, not inside a section: move it after the section's closing `}}`"
+        ));
+    } else if let Some(k) = keyword_near(found, item, &expected) {
+        d = d.help(format!("did you mean `{k}`?"));
     } else if lex::is_reserved(found) {
         d = d.help(format!(
             "`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"
@@ -432,16 +443,15 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
     d
 }
 
-/// The rules that start an item of a campaign or a section.
+/// The rules that start an item only a campaign or a section holds (the
+/// top of a file also holds `indicator`, `checklist`, `award` and `test`).
 fn starts_item(r: &Rule) -> bool {
     use Rule::*;
     matches!(
         r,
         kw_target
-            | kw_indicator
             | kw_section
             | kw_deadline
-            | kw_checklist
             | kw_let
             | kw_adjust
             | kw_issuer
@@ -451,13 +461,9 @@ fn starts_item(r: &Rule) -> bool {
             | kw_scoring
             | kw_rank
             | kw_rating
-            | kw_award
-            | kw_test
             | target
-            | indicator_decl
             | section
             | deadline
-            | checklist_decl
             | let_decl
             | adjust
             | issuer
@@ -467,10 +473,63 @@ fn starts_item(r: &Rule) -> bool {
             | scoring
             | rank_decl
             | rating
-            | award_decl
-            | test_decl
     )
 }
+
+/// The words that start an item of a campaign or a section.
+const ITEM_WORDS: &[&str] = &[
+    "target",
+    "indicator",
+    "section",
+    "deadline",
+    "checklist",
+    "let",
+    "adjust",
+    "issuer",
+    "theme",
+    "period",
+    "basis",
+    "scoring",
+    "rank",
+    "rating",
+    "award",
+    "test",
+];
+
+/// The words that start an item at the top of a file, as named in a
+/// message.
+const TOP_WORDS: &[&str] = &[
+    "`use`",
+    "`unit`",
+    "`levels`",
+    "`campaign`",
+    "`indicator`",
+    "`checklist`",
+    "`award`",
+    "`test`",
+];
+
+/// The keyword `found` is most likely a misspelling of, where an item
+/// could start (`item`: of a campaign or section; otherwise at the top of
+/// a file, when `campaign` is among the words expected).
+fn keyword_near(found: &str, item: bool, expected: &[&str]) -> Option<&'static str> {
+    if lex::is_reserved(found) {
+        return None;
+    }
+    let near = if item {
+        crate::diag::nearest(found, ITEM_WORDS.iter().copied())
+    } else if expected.contains(&"`campaign`") {
+        crate::diag::nearest(found, TOP_WORDS.iter().map(|w| w.trim_matches('`')))
+    } else {
+        None
+    };
+    near.filter(|k| *k != found)
+}
+
+/// The items a campaign holds but a section does not.
+const CAMPAIGN_ONLY: &[&str] = &[
+    "issuer", "theme", "period", "basis", "scoring", "rank", "rating", "award", "test",
+];
 
 fn next_token(rest: &str) -> &str {
     let mut end = 0;
