@@ -799,27 +799,29 @@ impl<'r, 'p> Reader<'r, 'p> {
             if matches!(self.sink, Sink::Pending(_)) {
                 // Only the id (and period) here: the cells are parsed by
                 // whoever receives the record.
-                let text = |k: Option<usize>| {
-                    k.and_then(|k| fields.get(k))
-                        .map(|c| nfc(c).trim().to_string())
-                        .unwrap_or_default()
-                };
+                let text =
+                    |k: Option<usize>| k.and_then(|k| fields.get(k)).map(nfc).unwrap_or_default();
                 let id = text(id_col);
+                let id = id.trim();
                 let period = text(period_col)
+                    .trim()
                     .parse::<i32>()
                     .ok()
                     .filter(|y| (1900..=9999).contains(y));
                 // A repeated unit is still parsed, for its cell errors,
                 // and its error comes after them, as when parsed here.
                 let mut after = None;
-                if !id.is_empty() && !self.first_of_unit(&id, period, row) {
+                if !id.is_empty() && !self.first_of_unit(id, period, row) {
                     after = self.ds.errors.pop();
                 }
                 let before = std::mem::take(&mut self.ds.errors);
                 if let Sink::Pending(pending) = &mut self.sink {
                     pending(Pending::Raw(RawRow {
                         file: columns.clone(),
-                        rec: std::mem::take(&mut rec),
+                        // A copy of exactly the record's size: `rec` keeps
+                        // its buffers for the next record instead of
+                        // growing new ones from nothing.
+                        rec: rec.clone(),
                         row,
                         before,
                         after,
