@@ -397,6 +397,16 @@ fn not_utf8(file: &str, row: usize, rec: &csv::ByteRecord, headers: &[String]) -
     d
 }
 
+/// `rec`'s fields in a record of exactly their size.
+fn exact_copy(rec: &csv::ByteRecord) -> csv::ByteRecord {
+    let mut copy = csv::ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
+    for field in rec {
+        copy.push_field(field);
+    }
+    copy.set_position(rec.position().cloned());
+    copy
+}
+
 fn begin_row(prog: &Program) -> UnitRow {
     UnitRow {
         values: vec![Value::Missing; prog.indicators.len()],
@@ -818,10 +828,12 @@ impl<'r, 'p> Reader<'r, 'p> {
                 if let Sink::Pending(pending) = &mut self.sink {
                     pending(Pending::Raw(RawRow {
                         file: columns.clone(),
-                        // A copy of exactly the record's size: `rec` keeps
-                        // its buffers for the next record instead of
-                        // growing new ones from nothing.
-                        rec: rec.clone(),
+                        // A copy of exactly the record's size (a clone
+                        // would copy the whole buffer, which keeps the size
+                        // of the longest record read): `rec` keeps its
+                        // buffers for the next record instead of growing
+                        // new ones from nothing.
+                        rec: exact_copy(&rec),
                         row,
                         before,
                         after,

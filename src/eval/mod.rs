@@ -448,7 +448,13 @@ pub(crate) fn evaluate_known(
     let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
     // Most data sets hold one period: size its index once.
     let single = rows.iter().all(|r| r.period.is_none());
-    let key_len = rows.first().map(|r| r.id.len() + 1).unwrap_or(0);
+    // The average id length (one long id must not size the arena for
+    // every unit).
+    let key_len = if single && !rows.is_empty() {
+        rows.iter().map(|r| r.id.len()).sum::<usize>() / rows.len() + 1
+    } else {
+        0
+    };
     for (i, r) in rows.iter().enumerate() {
         let y = r.period.unwrap_or(current);
         let p = periods.entry(y).or_insert_with(|| Period {

@@ -319,12 +319,18 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
     // once for all of them, rather than as whichever keywords the parser
     // tried last.
     let mut item = false;
+    // Whether an item only a campaign holds could start here (so this is
+    // not inside a section).
+    let mut campaign_level = false;
     match &e.variant {
         ErrorVariant::ParsingError {
             positives,
             negatives,
         } => {
             for r in positives {
+                if campaign_only(r) {
+                    campaign_level = true;
+                }
                 if *r == Rule::file {
                     // Nothing of the file could be read: what may start it.
                     expected.extend(TOP_WORDS);
@@ -422,7 +428,7 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
                 .related(Span::new(file, open, open + 1), "this `{` is never closed")
                 .help("add the closing `}`");
         }
-    } else if item && CAMPAIGN_ONLY.contains(&found) {
+    } else if item && !campaign_level && CAMPAIGN_ONLY.contains(&found) {
         d = d.help(format!(
             "`{found}` belongs directly in the campaign, not inside a section: move it after the section's closing `}}`"
         ));
@@ -432,7 +438,11 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
         d = d.help(format!(
             "`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"
         ));
-    } else if found.starts_with(['<', '>', '=', '!']) && !expected.contains(&"an expression") {
+    } else if rest.starts_with('=') && !rest.starts_with("==") {
+        d = d.help("to compare, write `==` (equal), `>=` or `<=`; `=` alone gives a value a name (`let`, `given`)");
+    } else if ["<", ">", "==", "!="].iter().any(|op| rest.starts_with(op))
+        && !expected.contains(&"an expression")
+    {
         d = d.help(
             "comparisons do not chain: join two with `and` (`g > 1 and g < 3`), or write an interval (`g in 1 .. 3`)",
         );
@@ -473,6 +483,32 @@ fn starts_item(r: &Rule) -> bool {
             | scoring
             | rank_decl
             | rating
+    )
+}
+
+/// The rules that start an item a campaign holds but a section does not.
+fn campaign_only(r: &Rule) -> bool {
+    use Rule::*;
+    matches!(
+        r,
+        kw_issuer
+            | kw_theme
+            | kw_period
+            | kw_basis
+            | kw_scoring
+            | kw_rank
+            | kw_rating
+            | kw_award
+            | kw_test
+            | issuer
+            | theme
+            | period_decl
+            | basis
+            | scoring
+            | rank_decl
+            | rating
+            | award_decl
+            | test_decl
     )
 }
 
