@@ -17,18 +17,42 @@ pub const LIMIT_KEY_BYTES: usize = u32::MAX as usize;
 /// data's.
 #[derive(Clone, Default)]
 pub struct KeyTable {
-    hasher: DefaultHashBuilder,
     table: HashTable<u32>,
+    keys: Keys,
+}
+
+/// The keys of a [`KeyTable`], end to end, and how they hash.
+#[derive(Clone, Default)]
+struct Keys {
+    hasher: DefaultHashBuilder,
     arena: Vec<u8>,
     /// Where each key starts in the arena (it ends where the next starts).
     starts: Vec<u32>,
 }
 
+impl Keys {
+    /// Key number `k`'s bytes.
+    fn get(&self, k: u32) -> &[u8] {
+        let k = k as usize;
+        let start = self.starts.get(k).map(|&s| s as usize).unwrap_or(0);
+        let end = self
+            .starts
+            .get(k + 1)
+            .map(|&s| s as usize)
+            .unwrap_or(self.arena.len());
+        self.arena.get(start..end).unwrap_or_default()
+    }
+    /// Key number `k`'s hash.
+    fn hash(&self, k: u32) -> u64 {
+        self.hasher.hash_one(self.get(k))
+    }
+}
+
 impl std::fmt::Debug for KeyTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyTable")
-            .field("keys", &self.starts.len())
-            .field("bytes", &self.arena.len())
+            .field("keys", &self.keys.starts.len())
+            .field("bytes", &self.keys.arena.len())
             .finish()
     }
 }
@@ -45,80 +69,57 @@ impl KeyTable {
         t
     }
 
-    /// Key number `k`'s bytes.
-    fn key(&self, k: u32) -> &[u8] {
-        key_of(&self.arena, &self.starts, k)
-    }
-
     /// How many keys the table holds.
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.keys.starts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.keys.starts.is_empty()
     }
 
     /// The average key length so far.
     pub fn key_len(&self) -> usize {
-        self.arena.len() / self.starts.len().max(1) + 1
+        self.keys.arena.len() / self.keys.starts.len().max(1) + 1
     }
 
     /// Make room for `more` keys of about `key_len` bytes at once: a large
     /// file's table then grows once instead of doubling (each doubling
     /// holds the old and the new table at once).
     pub fn reserve(&mut self, more: usize, key_len: usize) {
-        let KeyTable {
-            hasher,
-            table,
-            arena,
-            starts,
-        } = self;
-        table.reserve(more, |&j| hasher.hash_one(key_of(arena, starts, j)));
-        arena.reserve(more.saturating_mul(key_len));
-        starts.reserve(more);
+        self.table.reserve(more, |&j| self.keys.hash(j));
+        self.keys.arena.reserve(more.saturating_mul(key_len));
+        self.keys.starts.reserve(more);
     }
 
     /// The number of `key`, if the table holds it.
     pub fn find(&self, key: &[u8]) -> Option<u32> {
-        let h = self.hasher.hash_one(key);
-        self.table.find(h, |&k| self.key(k) == key).copied()
+        let h = self.keys.hasher.hash_one(key);
+        self.table.find(h, |&k| self.keys.get(k) == key).copied()
     }
 
     /// The number of `key`, and whether it is new: a new key gets the next
     /// number (the count of keys before it).
     pub fn insert(&mut self, key: &[u8]) -> Result<(u32, bool), Full> {
-        let h = self.hasher.hash_one(key);
-        let KeyTable {
-            hasher,
-            table,
-            arena,
-            starts,
-        } = self;
-        if let Some(&k) = table.find(h, |&k| key_of(arena, starts, k) == key) {
+        let h = self.keys.hasher.hash_one(key);
+        if let Some(&k) = self.table.find(h, |&k| self.keys.get(k) == key) {
             return Ok((k, false));
         }
-        let (Ok(k), Ok(start)) = (u32::try_from(starts.len()), u32::try_from(arena.len())) else {
+        let keys = &mut self.keys;
+        let (Ok(k), Ok(start)) = (
+            u32::try_from(keys.starts.len()),
+            u32::try_from(keys.arena.len()),
+        ) else {
             return Err(Full);
         };
-        if arena.len().saturating_add(key.len()) > LIMIT_KEY_BYTES {
+        if keys.arena.len().saturating_add(key.len()) > LIMIT_KEY_BYTES {
             return Err(Full);
         }
-        starts.push(start);
-        arena.extend_from_slice(key);
-        table.insert_unique(h, k, |&j| hasher.hash_one(key_of(arena, starts, j)));
+        keys.starts.push(start);
+        keys.arena.extend_from_slice(key);
+        self.table.insert_unique(h, k, |&j| self.keys.hash(j));
         Ok((k, true))
     }
-}
-
-fn key_of<'a>(arena: &'a [u8], starts: &[u32], k: u32) -> &'a [u8] {
-    let k = k as usize;
-    let start = starts.get(k).map(|&s| s as usize).unwrap_or(0);
-    let end = starts
-        .get(k + 1)
-        .map(|&s| s as usize)
-        .unwrap_or(arena.len());
-    arena.get(start..end).unwrap_or_default()
 }
 
 /// The units of one period by id: each id's position among the period's
