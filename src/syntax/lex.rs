@@ -288,21 +288,23 @@ pub fn doc_before(text: &str, start: usize) -> Option<String> {
     Some(lines.join("\n"))
 }
 
+/// The words that start an item of a section (and of a campaign).
+pub const SECTION_ITEM_WORDS: &[&str] = &[
+    "target",
+    "indicator",
+    "section",
+    "deadline",
+    "checklist",
+    "let",
+    "adjust",
+];
+
 /// Where a large file may be cut in two for parsing on two cores: the
 /// start of an item of the file's first `campaign` block — the first word
 /// of a line, at brace depth 1, outside strings and comments — near the
 /// middle of the text. A wrong guess costs only time: the pieces are parsed
 /// separately and, if either fails, the file is parsed whole.
 pub fn campaign_split(text: &str) -> Option<usize> {
-    const ITEM_WORDS: &[&str] = &[
-        "target",
-        "indicator",
-        "section",
-        "deadline",
-        "checklist",
-        "let",
-        "adjust",
-    ];
     let middle = text.len() / 2;
     let mut depth = 0usize;
     let mut in_campaign = false;
@@ -340,7 +342,7 @@ pub fn campaign_split(text: &str) -> Option<usize> {
                     let word_end = rest
                         .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
                         .unwrap_or(rest.len());
-                    if ITEM_WORDS.contains(&rest.get(..word_end).unwrap_or("")) {
+                    if SECTION_ITEM_WORDS.contains(&rest.get(..word_end).unwrap_or("")) {
                         found = Some(i);
                         return false;
                     }

@@ -457,6 +457,14 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
 /// top of a file also holds `indicator`, `checklist`, `award` and `test`).
 fn starts_item(r: &Rule) -> bool {
     use Rule::*;
+    let top_too = matches!(r, kw_award | kw_test | award_decl | test_decl);
+    starts_section_item(r) || (campaign_only(r) && !top_too)
+}
+
+/// The rules that start an item of a section other than `indicator` and
+/// `checklist`.
+fn starts_section_item(r: &Rule) -> bool {
+    use Rule::*;
     matches!(
         r,
         kw_target
@@ -464,25 +472,11 @@ fn starts_item(r: &Rule) -> bool {
             | kw_deadline
             | kw_let
             | kw_adjust
-            | kw_issuer
-            | kw_theme
-            | kw_period
-            | kw_basis
-            | kw_scoring
-            | kw_rank
-            | kw_rating
             | target
             | section
             | deadline
             | let_decl
             | adjust
-            | issuer
-            | theme
-            | period_decl
-            | basis
-            | scoring
-            | rank_decl
-            | rating
     )
 }
 
@@ -512,26 +506,6 @@ fn campaign_only(r: &Rule) -> bool {
     )
 }
 
-/// The words that start an item of a campaign or a section.
-const ITEM_WORDS: &[&str] = &[
-    "target",
-    "indicator",
-    "section",
-    "deadline",
-    "checklist",
-    "let",
-    "adjust",
-    "issuer",
-    "theme",
-    "period",
-    "basis",
-    "scoring",
-    "rank",
-    "rating",
-    "award",
-    "test",
-];
-
 /// The words that start an item at the top of a file, as named in a
 /// message.
 const TOP_WORDS: &[&str] = &[
@@ -553,7 +527,8 @@ fn keyword_near(found: &str, item: bool, expected: &[&str]) -> Option<&'static s
         return None;
     }
     let near = if item {
-        crate::diag::nearest(found, ITEM_WORDS.iter().copied())
+        let words = lex::SECTION_ITEM_WORDS.iter().chain(CAMPAIGN_ONLY);
+        crate::diag::nearest(found, words.copied())
     } else if expected.contains(&"`campaign`") {
         crate::diag::nearest(found, TOP_WORDS.iter().map(|w| w.trim_matches('`')))
     } else {
