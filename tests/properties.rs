@@ -261,6 +261,7 @@ const SHAPES: &str = r#"campaign c "C" {
   target band: x >= 40% .. 60%
   target inside: x in 40% .. 60%
   target scaled: n >= 2.5 * y
+  target scaled_after: n <= y * 2.5
   target mixed: n / y - 1 <= n * 2 + y
   target both: all {
     "X": x >= 50%
@@ -276,6 +277,14 @@ const SHAPES: &str = r#"campaign c "C" {
     ok
   }
   target flag: ok
+  target nested: all {
+    any {
+      x >= 70%
+      ok
+    }
+    y <= 30%
+    x >= 10% .. 20%
+  }
   target scored: x >= 45% { points 10 }
   target cut: y <= 20% {
     points 10

@@ -1,15 +1,90 @@
 //! Targets compiled once per evaluation for [`Detail::Statuses`]: operands
 //! resolved to a column slot, a constant or (for anything else) the checked
 //! expression, so that the common `indicator >= constant` reads the unit's
-//! cell in place and compares it with the constant, with no walk over the
-//! expression tree and nothing kept but the status.
+//! cell in place and compares it with a goal prepared for every scale a
+//! cell can have, with no walk over the expression tree and nothing kept
+//! but the status. A group whose children are all such comparisons is
+//! evaluated in one loop, and stops at the first child that decides it.
 
 use super::expr::{cmp_dec, Cx, Operand, MISSING};
 use super::{compare_status, group_status, needs_values, order_status, Detail, UnitState};
-use crate::ir::{CritKind, IExpr, Program, TNode};
+use crate::ir::{Arith, CritKind, IExpr, Program, TNode};
 use crate::syntax::ast::{CmpOp, GroupKind};
 use crate::value::{Status, Value};
 use rust_decimal::Decimal;
+use std::cmp::Ordering;
+
+/// The largest scale of a [`Decimal`].
+const MAX_SCALE: usize = 28;
+
+/// A constant goal, prepared for comparison with a decimal of any scale.
+///
+/// A decimal is `mantissa / 10^scale`. For each scale `s` a cell can have,
+/// `at[s]` is the goal's mantissa brought to scale `s`: multiplied by a
+/// power of ten when `s` is the larger scale, and otherwise divided,
+/// rounding toward −∞, with bit `s` of `frac` set when the division left a
+/// remainder. Then, for a cell of mantissa `m` at scale `s`, `m` against
+/// `at[s]` orders the cell against the goal, except that `m == at[s]` with
+/// a remainder means the cell is below the goal. Bit `s` of `wide` marks a
+/// scale at which the goal does not fit in 128 bits: there the comparison
+/// is [`cmp_dec`]'s.
+pub(super) struct Goal {
+    dec: Decimal,
+    at: [i128; MAX_SCALE + 1],
+    frac: u32,
+    wide: u32,
+}
+
+/// 10^k in `i128`, for 0 ≤ k ≤ 28.
+fn pow10(k: u32) -> Option<i128> {
+    10i128.checked_pow(k)
+}
+
+impl Goal {
+    pub(super) fn new(dec: Decimal) -> Goal {
+        let (m, sg) = (dec.mantissa(), dec.scale());
+        let mut at = [0i128; MAX_SCALE + 1];
+        let (mut frac, mut wide) = (0u32, 0u32);
+        for (s, slot) in (0u32..).zip(at.iter_mut()) {
+            let brought = if s >= sg {
+                pow10(s - sg)
+                    .and_then(|p| m.checked_mul(p))
+                    .map(|v| (v, false))
+            } else {
+                pow10(sg - s).map(|p| (m.div_euclid(p), m.rem_euclid(p) != 0))
+            };
+            match brought {
+                Some((v, rem)) => {
+                    *slot = v;
+                    if rem {
+                        frac |= 1 << s;
+                    }
+                }
+                None => wide |= 1 << s,
+            }
+        }
+        Goal {
+            dec,
+            at,
+            frac,
+            wide,
+        }
+    }
+
+    /// How `a` compares with the goal: `cmp_dec(a, goal)`, in one
+    /// comparison of mantissas.
+    #[inline]
+    pub(super) fn cmp(&self, a: &Decimal) -> Ordering {
+        let s = a.scale();
+        match self.at.get(s as usize) {
+            Some(t) if self.wide >> s & 1 == 0 => match a.mantissa().cmp(t) {
+                Ordering::Equal if self.frac >> s & 1 == 1 => Ordering::Less,
+                o => o,
+            },
+            _ => cmp_dec(a, &self.dec),
+        }
+    }
+}
 
 /// Where a comparison's operand comes from.
 pub(super) enum Src {
@@ -17,30 +92,67 @@ pub(super) enum Src {
     Slot(usize),
     /// A constant of the plan.
     Const(Value),
+    /// `number * indicator` (or `indicator * number`): the goal of a unit
+    /// given as its share of a total. `expr` is the expression itself, for
+    /// anything but a number in the cell.
+    Scaled {
+        k: Decimal,
+        slot: usize,
+        k_first: bool,
+        expr: IExpr,
+    },
     /// Any other expression, evaluated as usual.
     Expr(IExpr),
 }
 
-/// A compiled target condition.
-pub(super) enum Node {
+/// One comparison of a compiled target.
+pub(super) enum Leaf {
     /// `indicator OP number`: the most common target of all.
     SlotNum {
         slot: usize,
         op: CmpOp,
-        goal: Decimal,
+        /// The status for a cell below, on, and above the goal.
+        statuses: [Status; 3],
+        goal: Box<Goal>,
     },
+    /// `indicator >= low .. high` with numbers: a band goal.
+    SlotBand {
+        slot: usize,
+        low: Box<Goal>,
+        high: Box<Goal>,
+    },
+    /// `indicator OP number * indicator`: a goal given as the unit's
+    /// share of a total (`>= 16_068 tỷ đồng * budget_share`).
+    SlotScaled {
+        slot: usize,
+        op: CmpOp,
+        statuses: [Status; 3],
+        k: Decimal,
+        share: usize,
+        k_first: bool,
+        /// The goal's expression, for a share that is not a number or a
+        /// product that overflows.
+        expr: IExpr,
+    },
+    /// A bool indicator as the whole condition.
+    SlotBool(usize),
     Compare {
         actual: Src,
         op: CmpOp,
         goal: Src,
         high: Option<Src>,
     },
+    /// Anything else (intervals, conditions): the tree-walking evaluator.
+    Other(TNode),
+}
+
+/// A compiled target condition.
+pub(super) enum Node {
+    Leaf(Leaf),
     Group {
         kind: GroupKind,
         children: Vec<Node>,
     },
-    /// Anything else (intervals, conditions): the tree-walking evaluator.
-    Other(TNode),
 }
 
 /// The compiled targets of a plan: one entry per criterion, `None` where
@@ -49,10 +161,32 @@ pub(super) struct Compiled {
     targets: Vec<Option<Node>>,
 }
 
+fn num_const(e: &IExpr) -> Option<Decimal> {
+    match e {
+        IExpr::Const(Value::Num(d)) => Some(*d),
+        _ => None,
+    }
+}
+
 fn src(e: &IExpr) -> Src {
     match e {
         IExpr::Ind(slot) => Src::Slot(*slot),
         IExpr::Const(v) => Src::Const(v.clone()),
+        IExpr::Arith(Arith::Mul, a, b) => match (num_const(a), &**b, &**a, num_const(b)) {
+            (Some(k), IExpr::Ind(slot), _, _) => Src::Scaled {
+                k,
+                slot: *slot,
+                k_first: true,
+                expr: e.clone(),
+            },
+            (_, _, IExpr::Ind(slot), Some(k)) => Src::Scaled {
+                k,
+                slot: *slot,
+                k_first: false,
+                expr: e.clone(),
+            },
+            _ => Src::Expr(e.clone()),
+        },
         e => Src::Expr(e.clone()),
     }
 }
@@ -65,28 +199,69 @@ fn node(t: &TNode) -> Node {
             goal: IExpr::Const(Value::Num(goal)),
             high: None,
             ..
-        } => Node::SlotNum {
+        } => Node::Leaf(Leaf::SlotNum {
             slot: *slot,
             op: *op,
-            goal: *goal,
+            statuses: status_table(*op),
+            goal: Box::new(Goal::new(*goal)),
+        }),
+        TNode::Compare {
+            actual: IExpr::Ind(slot),
+            op: CmpOp::Ge,
+            goal: IExpr::Const(Value::Num(low)),
+            high: Some(IExpr::Const(Value::Num(high))),
+            ..
+        } => Node::Leaf(Leaf::SlotBand {
+            slot: *slot,
+            low: Box::new(Goal::new(*low)),
+            high: Box::new(Goal::new(*high)),
+        }),
+        TNode::Compare {
+            actual: IExpr::Ind(slot),
+            op,
+            goal,
+            high: None,
+            ..
+        } if matches!(src(goal), Src::Scaled { .. }) => match src(goal) {
+            Src::Scaled {
+                k,
+                slot: share,
+                k_first,
+                expr,
+            } => Node::Leaf(Leaf::SlotScaled {
+                slot: *slot,
+                op: *op,
+                statuses: status_table(*op),
+                k,
+                share,
+                k_first,
+                expr,
+            }),
+            goal => Node::Leaf(Leaf::Compare {
+                actual: Src::Slot(*slot),
+                op: *op,
+                goal,
+                high: None,
+            }),
         },
+        TNode::Cond(IExpr::Ind(slot)) => Node::Leaf(Leaf::SlotBool(*slot)),
         TNode::Compare {
             actual,
             op,
             goal,
             high,
             ..
-        } => Node::Compare {
+        } => Node::Leaf(Leaf::Compare {
             actual: src(actual),
             op: *op,
             goal: src(goal),
             high: high.as_ref().map(src),
-        },
+        }),
         TNode::Group { kind, children } => Node::Group {
             kind: *kind,
             children: children.iter().map(|(_, n, _)| node(n)).collect(),
         },
-        other => Node::Other(other.clone()),
+        other => Node::Leaf(Leaf::Other(other.clone())),
     }
 }
 
@@ -119,19 +294,135 @@ fn read<'a>(cx: &Cx, s: &'a Src, cells: &'a [Value], i: usize, st: &'a UnitState
     match s {
         Src::Slot(slot) => Operand::Ref(cells.get(*slot).unwrap_or(&MISSING)),
         Src::Const(v) => Operand::Ref(v),
+        Src::Scaled {
+            k,
+            slot,
+            k_first,
+            expr,
+        } => {
+            let product = match cells.get(*slot) {
+                Some(Value::Num(x)) if *k_first => k.checked_mul(*x),
+                Some(Value::Num(x)) => x.checked_mul(*k),
+                _ => None,
+            };
+            match product {
+                Some(p) => Operand::Own(Value::Num(p)),
+                None => Operand::Own(cx.eval(expr, i, st)),
+            }
+        }
         Src::Expr(e) => Operand::Own(cx.eval(e, i, st)),
     }
 }
 
-/// The status of a compiled target for unit `i`, whose cells are `cells`.
-pub(super) fn node_status(cx: &Cx, n: &Node, cells: &[Value], i: usize, st: &UnitState) -> Status {
-    match n {
-        Node::SlotNum { slot, op, goal } => match cells.get(*slot) {
-            Some(Value::Num(a)) => order_status(*op, cmp_dec(a, goal)),
+/// The status of `actual OP goal` for each way actual compares with goal
+/// (less, equal, greater): what [`order_status`] gives, looked up.
+fn status_table(op: CmpOp) -> [Status; 3] {
+    [Ordering::Less, Ordering::Equal, Ordering::Greater].map(|o| order_status(op, o))
+}
+
+/// The status of one compiled comparison: `indicator OP number` inline,
+/// everything else out of line.
+#[inline(always)]
+fn leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> Status {
+    let looked_up = |statuses: &[Status; 3], o: Ordering| {
+        statuses
+            .get((o as i8 + 1) as usize)
+            .copied()
+            .unwrap_or(Status::Missing)
+    };
+    match l {
+        Leaf::SlotNum {
+            slot,
+            statuses,
+            goal,
+            ..
+        } => {
+            if let Some(Value::Num(a)) = cells.get(*slot) {
+                return looked_up(statuses, goal.cmp(a));
+            }
+        }
+        Leaf::SlotBand { slot, low, high } => {
+            if let Some(Value::Num(a)) = cells.get(*slot) {
+                return if high.cmp(a) == Ordering::Greater {
+                    Status::Exceeded
+                } else if low.cmp(a) != Ordering::Less {
+                    Status::Met
+                } else {
+                    Status::NotMet
+                };
+            }
+        }
+        Leaf::SlotBool(slot) => {
+            return match cells.get(*slot) {
+                Some(Value::Bool(true)) => Status::Met,
+                Some(Value::Bool(false)) => Status::NotMet,
+                _ => Status::Missing,
+            }
+        }
+        Leaf::SlotScaled {
+            slot,
+            statuses,
+            k,
+            share,
+            k_first,
+            ..
+        } => {
+            if let (Some(Value::Num(a)), Some(Value::Num(x))) =
+                (cells.get(*slot), cells.get(*share))
+            {
+                let goal = if *k_first {
+                    k.checked_mul(*x)
+                } else {
+                    x.checked_mul(*k)
+                };
+                if let Some(g) = goal {
+                    return looked_up(statuses, cmp_dec(a, &g));
+                }
+            }
+        }
+        _ => {}
+    }
+    other_leaf_status(cx, l, cells, i, st)
+}
+
+#[inline(never)]
+fn other_leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> Status {
+    match l {
+        Leaf::SlotNum { slot, op, goal, .. } => match cells.get(*slot) {
+            Some(Value::Num(a)) => order_status(*op, goal.cmp(a)),
             Some(Value::Missing) | None => Status::Missing,
-            Some(other) => compare_status(*op, other, &Value::Num(*goal), None),
+            Some(other) => compare_status(*op, other, &Value::Num(goal.dec), None),
         },
-        Node::Compare {
+        Leaf::SlotBand { slot, low, high } => match cells.get(*slot) {
+            Some(Value::Num(a)) => {
+                if high.cmp(a) == Ordering::Greater {
+                    Status::Exceeded
+                } else if low.cmp(a) != Ordering::Less {
+                    Status::Met
+                } else {
+                    Status::NotMet
+                }
+            }
+            Some(Value::Missing) | None => Status::Missing,
+            Some(other) => compare_status(
+                CmpOp::Ge,
+                other,
+                &Value::Num(low.dec),
+                Some(&Value::Num(high.dec)),
+            ),
+        },
+        Leaf::SlotScaled { slot, op, expr, .. } => {
+            let Some(a) = cells.get(*slot).filter(|a| !a.is_missing()) else {
+                return Status::Missing;
+            };
+            let g = cx.eval(expr, i, st);
+            if g.is_missing() {
+                return Status::Missing;
+            }
+            compare_status(*op, a, &g, None)
+        }
+        Leaf::SlotBool(slot) => super::cond_status(cells.get(*slot).cloned().unwrap_or_default()),
+        Leaf::Compare {
             actual,
             op,
             goal,
@@ -156,10 +447,109 @@ pub(super) fn node_status(cx: &Cx, n: &Node, cells: &[Value], i: usize, st: &Uni
                 }
             }
         }
-        Node::Group { kind, children } => group_status(
-            kind,
-            children.iter().map(|k| node_status(cx, k, cells, i, st)),
-        ),
-        Node::Other(t) => super::tstatus(cx, t, i, st),
+        Leaf::Other(t) => super::tstatus(cx, t, i, st),
+    }
+}
+
+/// The status of a compiled target for unit `i`, whose cells are `cells`.
+pub(super) fn node_status(cx: &Cx, n: &Node, cells: &[Value], i: usize, st: &UnitState) -> Status {
+    match n {
+        Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
+        Node::Group { kind, children } => {
+            let status = |k: &Node| match k {
+                Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
+                group => node_status(cx, group, cells, i, st),
+            };
+            match kind {
+                // The worst child (by rank); a child of the lowest rank
+                // decides it, whatever the others are.
+                GroupKind::All => {
+                    let mut worst: Option<Status> = None;
+                    for k in children {
+                        let s = status(k);
+                        if s.rank() == 0 {
+                            return group_status(kind, std::iter::once(s));
+                        }
+                        if worst.is_none_or(|w| s.rank() < w.rank()) {
+                            worst = Some(s);
+                        }
+                    }
+                    group_status(kind, worst.into_iter())
+                }
+                // The best child; `exceeded` decides it.
+                GroupKind::Any => {
+                    let mut best: Option<Status> = None;
+                    for k in children {
+                        let s = status(k);
+                        if s == Status::Exceeded {
+                            return Status::Exceeded;
+                        }
+                        if best.is_none_or(|b| s.rank() >= b.rank()) {
+                            best = Some(s);
+                        }
+                    }
+                    group_status(kind, best.into_iter())
+                }
+                GroupKind::AtLeast(_) => group_status(kind, children.iter().map(status)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dec(m: i64, s: u32) -> Decimal {
+        Decimal::new(m, s)
+    }
+
+    proptest! {
+        /// A prepared goal orders every decimal as rust_decimal does.
+        #[test]
+        fn goal_orders_as_rust_decimal(
+            gm in any::<i64>(), gs in 0u32..=28,
+            am in any::<i64>(), as_ in 0u32..=28,
+        ) {
+            let (g, a) = (dec(gm, gs), dec(am, as_));
+            prop_assert_eq!(Goal::new(g).cmp(&a), a.cmp(&g), "{} against {}", a, g);
+        }
+
+        /// Near the goal, where a remainder decides.
+        #[test]
+        fn goal_orders_close_values(gm in -100_000i64..100_000, gs in 0u32..6, d in -3i64..=3, extra in 0u32..4) {
+            let g = dec(gm, gs);
+            // The same value at a finer scale, nudged by a few units.
+            let p = 10i64.pow(extra);
+            let a = dec(gm * p + d, gs + extra);
+            prop_assert_eq!(Goal::new(g).cmp(&a), a.cmp(&g), "{} against {}", a, g);
+            // And the goal at a finer scale against a coarser cell.
+            let g2 = dec(gm * p + d, gs + extra);
+            let a2 = dec(gm, gs);
+            prop_assert_eq!(Goal::new(g2).cmp(&a2), a2.cmp(&g2), "{} against {}", a2, g2);
+        }
+    }
+
+    #[test]
+    fn goal_of_the_widest_decimals() {
+        for g in [
+            Decimal::MAX,
+            Decimal::MIN,
+            dec(1, 28),
+            dec(-1, 28),
+            Decimal::ZERO,
+        ] {
+            for a in [
+                Decimal::MAX,
+                Decimal::MIN,
+                dec(1, 28),
+                dec(-1, 28),
+                Decimal::ZERO,
+                Decimal::ONE,
+            ] {
+                assert_eq!(Goal::new(g).cmp(&a), a.cmp(&g), "{a} against {g}");
+            }
+        }
     }
 }

@@ -488,6 +488,11 @@ pub(crate) fn evaluate_known(
     let mut errors = Vec::new();
     for p in periods.values_mut() {
         p.members = vec![Vec::new(); p.rows.len()];
+        // Without `parent` links there are no members, unknown parents or
+        // cycles to look for.
+        if p.rows.iter().all(|&r| rows[r].parent.is_none()) {
+            continue;
+        }
         for (i, &r) in p.rows.iter().enumerate() {
             if let Some(parent) = &rows[r].parent {
                 if let Some(pi) = p.index.get(parent) {
@@ -589,6 +594,9 @@ pub(crate) fn evaluate_known(
 
 /// Units of a period with members before their collective.
 fn member_order(p: &Period) -> Vec<usize> {
+    if p.members.iter().all(Vec::is_empty) {
+        return (0..p.rows.len()).collect();
+    }
     let mut out = Vec::with_capacity(p.rows.len());
     let mut seen = vec![false; p.rows.len()];
     #[allow(
@@ -680,33 +688,34 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
             evaluated = true;
         }
     } else if !prog.uses_history {
+        // Each worker fills its own part of one vector, in data order.
         let chunk = n.div_ceil(threads);
-        let done: Vec<Vec<UnitState>> = {
+        let mut states = vec![UnitState::default(); n];
+        let done = {
             let ev_ref: &Evaluation = ev;
             std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..n)
-                    .step_by(chunk)
-                    .map(|start| {
+                let handles: Vec<_> = states
+                    .chunks_mut(chunk)
+                    .enumerate()
+                    .map(|(k, part)| {
                         let unit_state = &unit_state;
                         scope.spawn(move || {
                             let cx = expr::Cx::new(prog, ev_ref, year, shift);
-                            (start..(start + chunk).min(n))
-                                .map(|i| unit_state(&cx, i))
-                                .collect::<Vec<_>>()
+                            for (slot, i) in part.iter_mut().zip(k * chunk..) {
+                                *slot = unit_state(&cx, i);
+                            }
                         })
                     })
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
+                handles.into_iter().all(|h| h.join().is_ok())
             })
         };
-        if let Some(p) = ev.periods.get_mut(&year) {
-            p.states = done.into_iter().flatten().collect();
-            // A worker that failed leaves too few: evaluate in this
-            // thread instead.
-            evaluated = p.states.len() == n;
+        // A worker that failed: evaluate in this thread instead.
+        if done {
+            if let Some(p) = ev.periods.get_mut(&year) {
+                p.states = states;
+                evaluated = true;
+            }
         }
     }
     if !evaluated {
