@@ -452,47 +452,60 @@ fn other_leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitStat
 }
 
 /// The status of a compiled target for unit `i`, whose cells are `cells`.
+#[inline]
 pub(super) fn node_status(cx: &Cx, n: &Node, cells: &[Value], i: usize, st: &UnitState) -> Status {
     match n {
         Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
-        Node::Group { kind, children } => {
-            let status = |k: &Node| match k {
-                Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
-                group => node_status(cx, group, cells, i, st),
-            };
-            match kind {
-                // The worst child (by rank); a child of the lowest rank
-                // decides it, whatever the others are.
-                GroupKind::All => {
-                    let mut worst: Option<Status> = None;
-                    for k in children {
-                        let s = status(k);
-                        if s.rank() == 0 {
-                            return group_status(kind, std::iter::once(s));
-                        }
-                        if worst.is_none_or(|w| s.rank() < w.rank()) {
-                            worst = Some(s);
-                        }
-                    }
-                    group_status(kind, worst.into_iter())
+        Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
+    }
+}
+
+/// The status of a compiled group: its children in one loop, leaves
+/// inline.
+#[inline(never)]
+fn group_node_status(
+    cx: &Cx,
+    kind: &GroupKind,
+    children: &[Node],
+    cells: &[Value],
+    i: usize,
+    st: &UnitState,
+) -> Status {
+    let status = |k: &Node| match k {
+        Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
+        Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
+    };
+    match kind {
+        // The worst child (by rank); a child of the lowest rank decides
+        // it, whatever the others are.
+        GroupKind::All => {
+            let mut worst: Option<Status> = None;
+            for k in children {
+                let s = status(k);
+                if s.rank() == 0 {
+                    return group_status(kind, std::iter::once(s));
                 }
-                // The best child; `exceeded` decides it.
-                GroupKind::Any => {
-                    let mut best: Option<Status> = None;
-                    for k in children {
-                        let s = status(k);
-                        if s == Status::Exceeded {
-                            return Status::Exceeded;
-                        }
-                        if best.is_none_or(|b| s.rank() >= b.rank()) {
-                            best = Some(s);
-                        }
-                    }
-                    group_status(kind, best.into_iter())
+                if worst.is_none_or(|w| s.rank() < w.rank()) {
+                    worst = Some(s);
                 }
-                GroupKind::AtLeast(_) => group_status(kind, children.iter().map(status)),
             }
+            group_status(kind, worst.into_iter())
         }
+        // The best child; `exceeded` decides it.
+        GroupKind::Any => {
+            let mut best: Option<Status> = None;
+            for k in children {
+                let s = status(k);
+                if s == Status::Exceeded {
+                    return Status::Exceeded;
+                }
+                if best.is_none_or(|b| s.rank() >= b.rank()) {
+                    best = Some(s);
+                }
+            }
+            group_status(kind, best.into_iter())
+        }
+        GroupKind::AtLeast(_) => group_status(kind, children.iter().map(status)),
     }
 }
 
