@@ -51,6 +51,9 @@ impl UnitRow {
 #[derive(Debug, Clone)]
 pub struct NodeResult {
     pub status: Status,
+    /// A criterion's points, in bytes that would otherwise be padding
+    /// (none for a child).
+    points: Points,
     detail: Option<Box<NodeDetail>>,
 }
 
@@ -80,6 +83,7 @@ impl NodeResult {
     fn bare(status: Status) -> Self {
         NodeResult {
             status,
+            points: Points::NONE,
             detail: None,
         }
     }
@@ -189,14 +193,14 @@ impl std::fmt::Display for Note {
     }
 }
 
-/// One criterion's result for one unit. Kept small (32 bytes): a unit
-/// holds one per criterion, and what only comparisons kept for `explain`,
-/// deadlines, checklists and relative points have lives behind the node's
-/// box.
+/// One criterion's result for one unit. Kept small (16 bytes): a unit
+/// holds one per criterion. The points live in the node's spare bytes
+/// when they fit, and what only comparisons kept for `explain`,
+/// deadlines, checklists, relative points and points too wide for those
+/// bytes have lives behind the node's box.
 #[derive(Debug, Clone)]
 pub struct CritResult {
     pub node: NodeResult,
-    points: Points,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -205,28 +209,61 @@ struct CritExtra {
     items: Vec<Value>,
     items_met: Option<usize>,
     relative_base: Option<Decimal>,
+    /// Points whose mantissa needs more than 48 bits.
+    wide_points: Option<Decimal>,
 }
 
-/// `Option<Decimal>` in 16 bytes instead of 20 (and 24 with the padding it
-/// brings): a decimal's serialized form, whose flags never have bit 0 set
-/// (rust_decimal documents bits 0–15 of the flags as unused), or the
-/// flags `1` for none.
+/// `Option<Decimal>` in 7 bytes, for the points of a criterion, which are
+/// small numbers with few decimals: byte 0 holds the scale (bits 0–4) and
+/// the sign (bit 5), bytes 1–6 the magnitude of the mantissa
+/// (little-endian, below 2^48). Byte 0 is [`Points::NONE_TAG`] for none and
+/// [`Points::WIDE_TAG`] for points kept in the criterion's box instead.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Points([u8; 16]);
+struct Points([u8; 7]);
+
+/// What a [`Points`] holds.
+#[derive(Debug, PartialEq)]
+enum PointsSlot {
+    None,
+    Value(Decimal),
+    Wide,
+}
 
 impl Points {
-    const NONE: Points = Points([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    fn new(p: Option<Decimal>) -> Self {
-        match p {
-            Some(d) => Points(d.serialize()),
-            None => Points::NONE,
+    const NONE_TAG: u8 = 0xFF;
+    const WIDE_TAG: u8 = 0xFE;
+    const NONE: Points = Points([Self::NONE_TAG, 0, 0, 0, 0, 0, 0]);
+    const WIDE: Points = Points([Self::WIDE_TAG, 0, 0, 0, 0, 0, 0]);
+    const SIGN: u8 = 0x20;
+    const SCALE: u8 = 0x1F;
+
+    /// The points, or `None` when they do not fit.
+    fn small(d: Decimal) -> Option<Points> {
+        let m = d.mantissa().unsigned_abs();
+        let scale = u8::try_from(d.scale()).ok()?;
+        if m >= 1 << 48 || scale > Self::SCALE {
+            return None;
         }
+        let sign = if d.is_sign_negative() { Self::SIGN } else { 0 };
+        let [b0, b1, b2, b3, b4, b5, ..] = m.to_le_bytes();
+        Some(Points([scale | sign, b0, b1, b2, b3, b4, b5]))
     }
-    fn get(self) -> Option<Decimal> {
-        if self.0[0] & 1 == 1 {
-            None
-        } else {
-            Some(Decimal::deserialize(self.0))
+
+    fn get(self) -> PointsSlot {
+        let [tag, b0, b1, b2, b3, b4, b5] = self.0;
+        match tag {
+            Self::NONE_TAG => PointsSlot::None,
+            Self::WIDE_TAG => PointsSlot::Wide,
+            _ => {
+                let m = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, 0, 0]);
+                PointsSlot::Value(Decimal::from_parts(
+                    m as u32,
+                    (m >> 32) as u32,
+                    0,
+                    tag & Self::SIGN != 0,
+                    u32::from(tag & Self::SCALE),
+                ))
+            }
         }
     }
 }
@@ -241,7 +278,6 @@ impl CritResult {
     fn new(status: Status) -> Self {
         CritResult {
             node: NodeResult::bare(status),
-            points: Points::NONE,
         }
     }
     fn extra_mut(&mut self) -> &mut CritExtra {
@@ -256,10 +292,26 @@ impl CritResult {
     /// The points given (`None` when the criterion is unscored or does
     /// not apply).
     pub fn points(&self) -> Option<Decimal> {
-        self.points.get()
+        match self.node.points.get() {
+            PointsSlot::None => None,
+            PointsSlot::Value(d) => Some(d),
+            PointsSlot::Wide => self.extra()?.wide_points,
+        }
     }
     pub fn set_points(&mut self, p: Option<Decimal>) {
-        self.points = Points::new(p);
+        if self.node.points == Points::WIDE {
+            self.extra_mut().wide_points = None;
+        }
+        self.node.points = match p {
+            None => Points::NONE,
+            Some(d) => match Points::small(d) {
+                Some(small) => small,
+                None => {
+                    self.extra_mut().wide_points = Some(d);
+                    Points::WIDE
+                }
+            },
+        };
     }
     pub fn status(&self) -> Status {
         self.node.status
@@ -1744,25 +1796,51 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn a_result_is_32_bytes() {
-        assert_eq!(std::mem::size_of::<CritResult>(), 32);
+    fn a_result_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<CritResult>(), 16);
+    }
+
+    fn roundtrip(p: Option<Decimal>) -> Option<Decimal> {
+        let mut r = CritResult::new(Status::Met);
+        r.set_points(p);
+        r.points()
     }
 
     #[test]
     fn no_points_is_not_a_decimal() {
-        assert_eq!(Points::NONE.get(), None);
-        assert_eq!(Points::new(None), Points::NONE);
+        assert_eq!(Points::NONE.get(), PointsSlot::None);
+        assert_eq!(roundtrip(None), None);
         for d in [Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN] {
-            assert_eq!(Points::new(Some(d)).get(), Some(d));
+            assert_eq!(roundtrip(Some(d)), Some(d));
         }
+        // Wide points replaced by small ones, and by none.
+        let mut r = CritResult::new(Status::Met);
+        r.set_points(Some(Decimal::MAX));
+        r.set_points(Some(Decimal::ONE));
+        assert_eq!(r.points(), Some(Decimal::ONE));
+        assert_eq!(r.extra().and_then(|e| e.wide_points), None);
+        r.set_points(Some(Decimal::MIN));
+        r.set_points(None);
+        assert_eq!(r.points(), None);
     }
 
     proptest! {
+        /// Small points (kept in the node) come back as they went in.
+        #[test]
+        fn small_points_keep_their_decimal(m in 0u64..(1 << 49), neg: bool, scale in 0u32..=28) {
+            let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg, scale);
+            let back = roundtrip(Some(d));
+            prop_assert_eq!(back, Some(d));
+            let back = back.unwrap_or_default();
+            prop_assert_eq!(back.scale(), d.scale());
+            prop_assert_eq!(back.is_sign_negative(), d.is_sign_negative());
+        }
+
         /// Value, scale and sign come back as they went in.
         #[test]
         fn points_keep_their_decimal(lo: u32, mid: u32, hi: u32, neg: bool, scale in 0u32..=28) {
             let d = Decimal::from_parts(lo, mid, hi, neg, scale);
-            let back = Points::new(Some(d)).get();
+            let back = roundtrip(Some(d));
             prop_assert_eq!(back, Some(d));
             let back = back.unwrap_or_default();
             prop_assert_eq!(back.scale(), d.scale());
