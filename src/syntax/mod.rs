@@ -31,7 +31,7 @@ pub fn parse(text: &str, file: u32) -> Result<File, Vec<Diag>> {
 /// [`parse`] in one piece, on this thread (the text already prescanned).
 fn parse_whole(text: &str, file: u32) -> Result<File, Vec<Diag>> {
     let pairs = ThiduaParser::parse(Rule::file, text)
-        .map_err(|e| vec![syntax_error(text, file, e, true)])?;
+        .map_err(|e| vec![syntax_error(text, file, e, Rule::file, true)])?;
     let mut b = Builder {
         depth: 0,
         file,
@@ -145,7 +145,7 @@ fn parse_split(text: &str, file: u32) -> Option<File> {
 pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
     prescan(text, file)?;
     let pairs = ThiduaParser::parse(Rule::repl_expr, text)
-        .map_err(|e| vec![syntax_error(text, file, e, false)])?;
+        .map_err(|e| vec![syntax_error(text, file, e, Rule::repl_expr, false)])?;
     let mut b = Builder {
         depth: 0,
         file,
@@ -180,7 +180,7 @@ pub fn parse_expr(text: &str, file: u32) -> Result<Expr, Vec<Diag>> {
 pub fn parse_decls(text: &str, file: u32) -> Result<Vec<CampaignItem>, Vec<Diag>> {
     prescan(text, file)?;
     let pairs = ThiduaParser::parse(Rule::repl_decls, text)
-        .map_err(|e| vec![syntax_error(text, file, e, false)])?;
+        .map_err(|e| vec![syntax_error(text, file, e, Rule::repl_decls, false)])?;
     let mut b = Builder {
         depth: 0,
         file,
@@ -307,7 +307,13 @@ fn rule_words(r: &Rule) -> Option<&'static str> {
 
 /// The diagnostic of a parse that failed. `braced`: the items parsed
 /// stand between braces (a file's campaigns), not alone (the REPL).
-fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool) -> Diag {
+fn syntax_error(
+    text: &str,
+    file: u32,
+    e: pest::error::Error<Rule>,
+    top: Rule,
+    braced: bool,
+) -> Diag {
     use pest::error::{ErrorVariant, InputLocation};
     let (start, end) = match e.location {
         InputLocation::Pos(p) => (p, p),
@@ -418,6 +424,30 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
     if !unexpected.is_empty() && expected.is_empty() {
         message = format!("unexpected {}", unexpected.join(", "));
     }
+    // Nothing named: what was expected there is a literal (`{`, `:`, `=`,
+    // …), which only a tracked parse names.
+    // Whether a name may stand here (so a reserved word may have been
+    // meant as one).
+    let mut name_here = expected.is_empty() || expected.contains(&"a name");
+    if expected.is_empty() {
+        if let Some((_, words)) = tracked(top, text).filter(|(at, _)| *at == start) {
+            message = format!("expected {}, found {found_words}", one_of(&words));
+            name_here = words.iter().any(|w| w == "a name");
+        }
+    }
+    // The first word of an item that may stand here, and the parser
+    // stopped on it: the item itself is broken further on. Say where.
+    let may_stand_here = if item {
+        (lex::SECTION_ITEM_WORDS.contains(&found) || CAMPAIGN_ONLY.contains(&found))
+            && (campaign_level || !CAMPAIGN_ONLY.contains(&found))
+    } else {
+        TOP_WORDS.contains(&format!("`{found}`").as_str()) && expected.contains(&"`campaign`")
+    };
+    if may_stand_here {
+        if let Some(d) = inside_item(rest, found, file, start) {
+            return d;
+        }
+    }
     let tok_end = (start + found.len()).max(start);
     let mut d = Diag::error(codes::SYNTAX, message)
         .at(Span::new(file, start, tok_end))
@@ -434,7 +464,7 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
         ));
     } else if let Some(k) = keyword_near(found, item, &expected) {
         d = d.help(format!("did you mean `{k}`?"));
-    } else if lex::is_reserved(found) {
+    } else if lex::is_reserved(found) && name_here {
         d = d.help(format!(
             "`{found}` is a reserved word; to use it as a name, choose another (e.g. `{found}_`)"
         ));
@@ -451,6 +481,136 @@ fn syntax_error(text: &str, file: u32, e: pest::error::Error<Rule>, braced: bool
             .help("a `,` separates parts only inside `all { … }`, `any { … }` and `given … { … }`");
     }
     d
+}
+
+/// The rule of the item a word starts, and how the item is written.
+fn item_rule(word: &str) -> Option<(Rule, &'static str)> {
+    Some(match word {
+        "use" => (Rule::use_decl, "use std.units"),
+        "unit" => (Rule::unit_decl, "unit name \"Label\" = 1_000 đồng"),
+        "levels" => (Rule::levels_decl, "levels name \"Label\" { … }"),
+        "campaign" => (Rule::campaign_decl, "campaign name \"Label\" { … }"),
+        "indicator" => (Rule::indicator_decl, "indicator name \"Label\" : type"),
+        "checklist" => (Rule::checklist_decl, "checklist name \"Label\" { item … }"),
+        "award" => (Rule::award_decl, "award name \"Label\" { when … }"),
+        "test" => (Rule::test_decl, "test \"what it checks\" { … }"),
+        "target" => (Rule::target, "target name \"Label\": condition"),
+        "section" => (Rule::section, "section name \"Label\" { … }"),
+        "deadline" => (
+            Rule::deadline,
+            "deadline name \"Label\": date by 31/01/2024",
+        ),
+        "let" => (Rule::let_decl, "let name = expression"),
+        "adjust" => (Rule::adjust, "adjust name \"Label\": -1 when condition"),
+        "issuer" => (Rule::issuer, "issuer \"Name\""),
+        "theme" => (Rule::theme, "theme \"Theme\""),
+        "period" => (Rule::period_decl, "period 2024-01-01 .. 2024-12-31"),
+        "basis" => (Rule::basis, "basis \"Document\", \"Document\""),
+        "scoring" => (Rule::scoring, "scoring { precision 2 }"),
+        "rank" => (Rule::rank_decl, "rank by score within bloc"),
+        "rating" => (Rule::rating, "rating name \"Label\" { … }"),
+        _ => return None,
+    })
+}
+
+/// Parse `input` as `rule` again, tracking what the parser expected where
+/// it stopped (the literals, such as `=` or `{`, which a plain parse does
+/// not name): that place, as an offset into `input`, and the words for
+/// what was expected there. `None` when `input` parses, or nothing is
+/// named.
+fn tracked(rule: Rule, input: &str) -> Option<(usize, Vec<String>)> {
+    use pest::error::InputLocation;
+    use pest::Parser;
+    use std::sync::Mutex;
+    // What pest tracks is set for the whole process and read when a parse
+    // starts: one tracked parse at a time, so none starts without it.
+    static DETAIL: Mutex<()> = Mutex::new(());
+    let err = {
+        let _one = DETAIL.lock().unwrap_or_else(|p| p.into_inner());
+        pest::set_error_detail(true);
+        let r = ThiduaParser::parse(rule, input);
+        pest::set_error_detail(false);
+        r.err()?
+    };
+    let attempts = err.parse_attempts()?;
+    let at = match err.location {
+        InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
+    }
+    .max(attempts.max_position);
+    let mut expected: Vec<String> = Vec::new();
+    for t in attempts.expected_tokens() {
+        // Literals show as themselves; character ranges (whitespace and
+        // comments, tried everywhere) as `a..b`, built-in rules by name.
+        let token = t.to_string();
+        let chars: Vec<char> = token.chars().collect();
+        let range = chars.len() == 4 && chars.get(1..3) == Some(&['.', '.'][..]);
+        if token.is_empty() || range || token == "BUILTIN_RULE" {
+            continue;
+        }
+        let w = format!("`{token}`");
+        if !expected.contains(&w) {
+            expected.push(w);
+        }
+    }
+    for stack in attempts.call_stacks() {
+        let deepest = stack.deepest.get_rule().filter(|r| **r != rule);
+        if let Some(w) = deepest.and_then(rule_words) {
+            if !expected.iter().any(|e| e == w) {
+                expected.push(w.to_string());
+            }
+        }
+    }
+    (!expected.is_empty()).then_some((at, expected))
+}
+
+/// `a, b or c`.
+fn one_of(words: &[String]) -> String {
+    match words.split_last() {
+        Some((last, init)) if !init.is_empty() => format!("{} or {last}", init.join(", ")),
+        _ => words.join(""),
+    }
+}
+
+/// The next token of `rest`, as a message names it.
+fn token_words(token: &str) -> String {
+    if token.is_empty() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{token}`")
+    }
+}
+
+/// The item that starts `rest` (at `start` in the file), parsed on its
+/// own, reported where it goes wrong: `let y x * 2` is missing the `=`
+/// after `y`, not the `let`. `None` when the item parses, or stops at its
+/// first word.
+fn inside_item(rest: &str, word: &str, file: u32, start: usize) -> Option<Diag> {
+    let (rule, form) = item_rule(word)?;
+    let (at, expected) = tracked(rule, rest).filter(|(at, _)| *at > 0)?;
+    let found = next_token(rest.get(at..).unwrap_or(""));
+    let pos = start + at;
+    let article = if word.starts_with(['a', 'e', 'i', 'o']) {
+        "an"
+    } else {
+        "a"
+    };
+    Some(
+        Diag::error(
+            codes::SYNTAX,
+            format!(
+                "expected {} in this `{word}`, found {}",
+                one_of(&expected),
+                token_words(found)
+            ),
+        )
+        .at(Span::new(file, pos, pos + found.len()))
+        .label("here")
+        .related(
+            Span::new(file, start, start + word.len()),
+            format!("the `{word}` starts here"),
+        )
+        .help(format!("{article} `{word}` is written `{form}`")),
+    )
 }
 
 /// The rules that start an item only a campaign or a section holds (the
