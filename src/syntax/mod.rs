@@ -462,7 +462,7 @@ fn syntax_error(
         d = d.help(format!(
             "`{found}` belongs directly in the campaign, not inside a section: move it after the section's closing `}}`"
         ));
-    } else if let Some(k) = keyword_near(found, item, &expected) {
+    } else if let Some(k) = keyword_near(found, item, campaign_level, &expected) {
         d = d.help(format!("did you mean `{k}`?"));
     } else if lex::is_reserved(found) && name_here {
         d = d.help(format!(
@@ -682,12 +682,19 @@ const TOP_WORDS: &[&str] = &[
 /// The keyword `found` is most likely a misspelling of, where an item
 /// could start (`item`: of a campaign or section; otherwise at the top of
 /// a file, when `campaign` is among the words expected).
-fn keyword_near(found: &str, item: bool, expected: &[&str]) -> Option<&'static str> {
+fn keyword_near(
+    found: &str,
+    item: bool,
+    campaign_level: bool,
+    expected: &[&str],
+) -> Option<&'static str> {
     if lex::is_reserved(found) {
         return None;
     }
     let near = if item {
-        let words = lex::SECTION_ITEM_WORDS.iter().chain(CAMPAIGN_ONLY);
+        // Inside a section, only the words of a section's items.
+        let campaign: &[&str] = if campaign_level { CAMPAIGN_ONLY } else { &[] };
+        let words = lex::SECTION_ITEM_WORDS.iter().chain(campaign);
         crate::diag::nearest(found, words.copied())
     } else if expected.contains(&"`campaign`") {
         crate::diag::nearest(found, TOP_WORDS.iter().map(|w| w.trim_matches('`')))
