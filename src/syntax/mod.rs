@@ -552,6 +552,9 @@ fn tracked(rule: Rule, input: &str) -> Option<(usize, Vec<String>)> {
             expected.push(w);
         }
     }
+    // Punctuation first: `{` or `:` is what a drafter most often left out,
+    // an optional `for …` rarely.
+    expected.sort_by_key(|w| w.trim_matches('`').starts_with(char::is_alphanumeric));
     for stack in attempts.call_stacks() {
         let deepest = stack.deepest.get_rule().filter(|r| **r != rule);
         if let Some(w) = deepest.and_then(rule_words) {
