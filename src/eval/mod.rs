@@ -759,7 +759,10 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
                         })
                     })
                     .collect();
-                handles.into_iter().all(|h| h.join().is_ok())
+                // Join every worker before deciding (a scope panics on a
+                // failed worker left unjoined).
+                let joined: Vec<bool> = handles.into_iter().map(|h| h.join().is_ok()).collect();
+                joined.into_iter().all(|ok| ok)
             })
         };
         // A worker that failed: evaluate in this thread instead.

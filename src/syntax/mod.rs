@@ -395,17 +395,15 @@ fn syntax_error(
         }
     }
     // What is actually there: the next token, in backticks.
+    let stop = start;
     let rest = text.get(start..).unwrap_or("");
-    let found = next_token(rest);
-    let found_words = if found.is_empty() {
-        "the end of the file".to_string()
-    } else if found.chars().any(char::is_control) {
-        // An invisible character: name it by its code point.
-        let c = found.chars().next().unwrap_or_default();
-        format!("the control character U+{:04X}", u32::from(c))
-    } else {
-        format!("`{found}`")
+    // Stopped on a space: what follows it is what is named, and marked.
+    let (start, rest) = match rest.trim_start() {
+        t if !t.is_empty() && next_token(rest).is_empty() => (start + rest.len() - t.len(), t),
+        _ => (start, rest),
     };
+    let found = next_token(rest);
+    let found_words = token_words(found);
     let mut message = if expected.is_empty() {
         format!("unexpected {found_words}")
     } else {
@@ -430,7 +428,7 @@ fn syntax_error(
     // meant as one).
     let mut name_here = expected.is_empty() || expected.contains(&"a name");
     if expected.is_empty() {
-        if let Some((_, words)) = tracked(top, text).filter(|(at, _)| *at == start) {
+        if let Some((_, words)) = tracked(top, text).filter(|(at, _)| *at == stop) {
             message = format!("expected {}, found {found_words}", one_of(&words));
             name_here = words.iter().any(|w| w == "a name");
         }
@@ -444,7 +442,7 @@ fn syntax_error(
         TOP_WORDS.contains(&format!("`{found}`").as_str()) && expected.contains(&"`campaign`")
     };
     if may_stand_here {
-        if let Some(d) = inside_item(rest, found, file, start) {
+        if let Some(d) = inside_item(text, found, file, start) {
             return d;
         }
     }
@@ -472,6 +470,7 @@ fn syntax_error(
         d = d.help("to compare, write `==` (equal), `>=` or `<=`; `=` alone gives a value a name (`let`, `given`)");
     } else if ["<", ">", "==", "!="].iter().any(|op| rest.starts_with(op))
         && !expected.contains(&"an expression")
+        && after_operand(text, start)
     {
         d = d.help(
             "comparisons do not chain: join two with `and` (`g > 1 and g < 3`), or write an interval (`g in 1 .. 3`)",
@@ -525,12 +524,18 @@ fn tracked(rule: Rule, input: &str) -> Option<(usize, Vec<String>)> {
     // What pest tracks is set for the whole process and read when a parse
     // starts: one tracked parse at a time, so none starts without it.
     static DETAIL: Mutex<()> = Mutex::new(());
+    /// Switches tracking off again however the parse ends.
+    struct Tracking;
+    impl Drop for Tracking {
+        fn drop(&mut self) {
+            pest::set_error_detail(false);
+        }
+    }
     let err = {
         let _one = DETAIL.lock().unwrap_or_else(|p| p.into_inner());
         pest::set_error_detail(true);
-        let r = ThiduaParser::parse(rule, input);
-        pest::set_error_detail(false);
-        r.err()?
+        let _off = Tracking;
+        ThiduaParser::parse(rule, input).err()?
     };
     let attempts = err.parse_attempts()?;
     let at = match err.location {
@@ -547,7 +552,13 @@ fn tracked(rule: Rule, input: &str) -> Option<(usize, Vec<String>)> {
         if token.is_empty() || range || token == "BUILTIN_RULE" {
             continue;
         }
-        let w = format!("`{token}`");
+        // `_` is the one character of a name's start that is a literal
+        // (letters are a built-in class): a name may stand here.
+        let w = if token == "_" {
+            "a name".to_string()
+        } else {
+            format!("`{token}`")
+        };
         if !expected.contains(&w) {
             expected.push(w);
         }
@@ -563,6 +574,14 @@ fn tracked(rule: Rule, input: &str) -> Option<(usize, Vec<String>)> {
             }
         }
     }
+    // Right after a name, "a name" only says the name could go on.
+    let after_name = input
+        .get(..at)
+        .and_then(|before| before.chars().next_back())
+        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+    if after_name {
+        expected.retain(|w| w != "a name");
+    }
     (!expected.is_empty()).then_some((at, expected))
 }
 
@@ -574,10 +593,22 @@ fn one_of(words: &[String]) -> String {
     }
 }
 
+/// Whether the text before `at` (past any space) ends an operand: a
+/// name, a number, a percent, a closing bracket or quote.
+fn after_operand(text: &str, at: usize) -> bool {
+    text.get(..at)
+        .and_then(|before| before.trim_end().chars().next_back())
+        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ')' | '%' | '"'))
+}
+
 /// The next token of `rest`, as a message names it.
 fn token_words(token: &str) -> String {
     if token.is_empty() {
         "the end of the file".to_string()
+    } else if token.chars().any(char::is_control) {
+        // An invisible character: name it by its code point.
+        let c = token.chars().next().unwrap_or_default();
+        format!("the control character U+{:04X}", u32::from(c))
     } else {
         format!("`{token}`")
     }
@@ -587,33 +618,41 @@ fn token_words(token: &str) -> String {
 /// own, reported where it goes wrong: `let y x * 2` is missing the `=`
 /// after `y`, not the `let`. `None` when the item parses, or stops at its
 /// first word.
-fn inside_item(rest: &str, word: &str, file: u32, start: usize) -> Option<Diag> {
+fn inside_item(text: &str, word: &str, file: u32, start: usize) -> Option<Diag> {
     let (rule, form) = item_rule(word)?;
+    let rest = text.get(start..)?;
     let (at, expected) = tracked(rule, rest).filter(|(at, _)| *at > 0)?;
-    let found = next_token(rest.get(at..).unwrap_or(""));
+    // The place is where the parser stopped; the token named is the next
+    // one after any space.
+    let here = rest.get(at..).unwrap_or("");
+    let at = at + (here.len() - here.trim_start().len());
+    let found = next_token(here.trim_start());
     let pos = start + at;
     let article = if word.starts_with(['a', 'e', 'i', 'o']) {
         "an"
     } else {
         "a"
     };
-    Some(
-        Diag::error(
-            codes::SYNTAX,
-            format!(
-                "expected {} in this `{word}`, found {}",
-                one_of(&expected),
-                token_words(found)
-            ),
-        )
-        .at(Span::new(file, pos, pos + found.len()))
-        .label("here")
-        .related(
-            Span::new(file, start, start + word.len()),
-            format!("the `{word}` starts here"),
-        )
-        .help(format!("{article} `{word}` is written `{form}`")),
+    let mut d = Diag::error(
+        codes::SYNTAX,
+        format!(
+            "expected {} in this `{word}`, found {}",
+            one_of(&expected),
+            token_words(found)
+        ),
     )
+    .at(Span::new(file, pos, pos + found.len()))
+    .label("here")
+    .related(
+        Span::new(file, start, start + word.len()),
+        format!("the `{word}` starts here"),
+    );
+    if found.is_empty() {
+        if let Some(open) = lex::unclosed_brace(text) {
+            d = d.related(Span::new(file, open, open + 1), "this `{` is never closed");
+        }
+    }
+    Some(d.help(format!("{article} `{word}` is written `{form}`")))
 }
 
 /// The rules that start an item only a campaign or a section holds (the
