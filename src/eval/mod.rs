@@ -740,33 +740,43 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
             evaluated = true;
         }
     } else if !prog.uses_history {
-        // Each worker fills its own part of one vector, in data order.
+        // This thread evaluates the first part straight into the period's
+        // vector while one worker per other core evaluates the rest; their
+        // parts are appended in data order.
         let chunk = n.div_ceil(threads);
-        let mut states = vec![UnitState::default(); n];
         let done = {
             let ev_ref: &Evaluation = ev;
             std::thread::scope(|scope| {
-                let handles: Vec<_> = states
-                    .chunks_mut(chunk)
-                    .enumerate()
-                    .map(|(k, part)| {
+                let handles: Vec<_> = (chunk..n)
+                    .step_by(chunk)
+                    .map(|start| {
                         let unit_state = &unit_state;
                         scope.spawn(move || {
                             let cx = expr::Cx::new(prog, ev_ref, year, shift);
-                            for (slot, i) in part.iter_mut().zip(k * chunk..) {
-                                *slot = unit_state(&cx, i);
-                            }
+                            (start..(start + chunk).min(n))
+                                .map(|i| unit_state(&cx, i))
+                                .collect::<Vec<_>>()
                         })
                     })
                     .collect();
+                let mut states = Vec::with_capacity(n);
+                let cx = expr::Cx::new(prog, ev_ref, year, shift);
+                states.extend((0..chunk.min(n)).map(|i| unit_state(&cx, i)));
                 // Join every worker before deciding (a scope panics on a
                 // failed worker left unjoined).
-                let joined: Vec<bool> = handles.into_iter().map(|h| h.join().is_ok()).collect();
-                joined.into_iter().all(|ok| ok)
+                let parts: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+                let mut ok = true;
+                for part in parts {
+                    match part {
+                        Ok(part) => states.extend(part),
+                        Err(_) => ok = false,
+                    }
+                }
+                ok.then_some(states)
             })
         };
         // A worker that failed: evaluate in this thread instead.
-        if done {
+        if let Some(states) = done {
             if let Some(p) = ev.periods.get_mut(&year) {
                 p.states = states;
                 evaluated = true;
