@@ -461,6 +461,10 @@ fn syntax_error(
         d = d.help(format!(
             "`{found}` belongs directly in the campaign, not inside a section: move it after the section's closing `}}`"
         ));
+    } else if let Some(n) = number_before_space(text, start).filter(|_| found == "%") {
+        d = d.help(format!(
+            "write the percent sign right after the number, without a space: `{n}%`"
+        ));
     } else if let Some(k) = keyword_near(found, item, campaign_level, &expected) {
         d = d.help(format!("did you mean `{k}`?"));
     } else if lex::is_reserved(found) && name_here {
@@ -592,6 +596,24 @@ fn one_of(words: &[String]) -> String {
         Some((last, init)) if !init.is_empty() => format!("{} or {last}", init.join(", ")),
         _ => words.join(""),
     }
+}
+
+/// The number that ends the text before `at`, when a space separates
+/// them (`14.5 %`).
+fn number_before_space(text: &str, at: usize) -> Option<&str> {
+    let before = text.get(..at)?;
+    let trimmed = before.trim_end();
+    if trimmed.len() == before.len() {
+        return None;
+    }
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit() || matches!(c, '.' | '_' | ','))
+        .last()
+        .map(|(i, _)| i)?;
+    let n = trimmed.get(start..)?;
+    n.starts_with(|c: char| c.is_ascii_digit()).then_some(n)
 }
 
 /// Whether the text before `at` (past any space) ends an operand: a
@@ -752,17 +774,18 @@ const CAMPAIGN_ONLY: &[&str] = &[
     "issuer", "theme", "period", "basis", "scoring", "rank", "rating", "award", "test",
 ];
 
+/// The token `rest` starts with, as a message quotes it: a word (letters,
+/// digits, `_`, `.`, at most 40 bytes) up to the first other character,
+/// or that one character.
 fn next_token(rest: &str) -> &str {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
     let mut end = 0;
     for (i, c) in rest.char_indices() {
-        if c.is_whitespace() {
+        if c.is_whitespace() || (i > 0 && !word(c)) {
             break;
         }
         end = i + c.len_utf8();
-        if !(c.is_alphanumeric() || c == '_' || c == '.') {
-            break;
-        }
-        if end >= 40 {
+        if !word(c) || end >= 40 {
             break;
         }
     }
