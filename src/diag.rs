@@ -236,6 +236,8 @@ pub mod codes {
     pub const LIMIT: &str = "thidua::limit";
     pub const OVERFLOW: &str = "thidua::overflow";
     pub const NO_CAMPAIGN: &str = "thidua::no-campaign";
+    /// A range whose ends are constants written high end first.
+    pub const BACKWARDS_RANGE: &str = "thidua::backwards-range";
 }
 
 /// Cut every word longer than 60 characters, so a message never quotes a

@@ -903,6 +903,22 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
+        // Both ends written as constants, the first above the second: a
+        // band would call a unit between them exceeded but not met, an
+        // interval would hold nothing.
+        let backwards = match (&ilo, &ihi) {
+            (IExpr::Const(Value::Num(a)), IExpr::Const(Value::Num(b))) => a > b,
+            (IExpr::DateLit(a), IExpr::DateLit(b)) => a > b,
+            _ => false,
+        };
+        if backwards {
+            let d = self.warn(
+                codes::BACKWARDS_RANGE,
+                Span::new(lo.span.file, lo.span.start, hi.span.end),
+                "this range runs backwards: its first end is above its second",
+            );
+            d.help = Some("write the lower end first, as in `138 .. 140`".into());
+        }
         Some((ix, ilo, ihi, tx, dx))
     }
 
