@@ -124,3 +124,41 @@ fn completion_multiline_input_and_ctrl_c() {
     let hist = std::fs::read_to_string(&h).expect("history is saved");
     assert!(hist.contains(":unit hiep_hoa"), "{hist}");
 }
+
+#[test]
+fn the_units_results_are_asked_for_by_name() {
+    let (_d, h) = history_file();
+    let mut p = repl(&h);
+    // Without a unit: their types.
+    p.send_line("score").unwrap();
+    p.exp_string(": number").unwrap();
+    p.send_line(":unit viet_yen").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    p.send_line("score").unwrap();
+    p.exp_string("98.52").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    p.send_line("rank").unwrap();
+    p.exp_string("\r\n1\r\n").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    p.send_line("rating").unwrap();
+    p.exp_string("xuat_sac \"Xu").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    p.send_line("status(t1)").unwrap();
+    p.exp_string("exceeded").unwrap();
+    p.send_line("status(t99)").unwrap();
+    p.exp_string("no criterion `t99`").unwrap();
+    // Beside the original under a what-if.
+    p.send_line(":set grdp_growth = 14.2%").unwrap();
+    p.exp_string("t1: not_met (was exceeded)").unwrap();
+    p.send_line("status(t1)").unwrap();
+    p.exp_string("not_met   (without the what-ifs: exceeded)")
+        .unwrap();
+    p.send_line("score").unwrap();
+    p.exp_string("97.4   (without the what-ifs: 98.52)")
+        .unwrap();
+    // In a larger expression: why it cannot be read there.
+    p.send_line("score + 1").unwrap();
+    p.exp_string("read in ratings, awards and tests").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}

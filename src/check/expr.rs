@@ -411,7 +411,12 @@ impl<'a> Checker<'a> {
             span,
             format!("unknown {what} `{name}`"),
         );
+        let result = ["score", "rank", "rating"].contains(&name);
         d.help = Some(match nearest(name, cands.iter().map(|s| s.as_str())) {
+            // A unit's result, outside the conditions that read it.
+            _ if result && !scope.post => format!(
+                "`{name}` is the unit's result: it is read in ratings, awards and tests, after the criteria, not in a target or a `let`"
+            ),
             Some(n) => format!("did you mean `{n}`?"),
             None if scope.test => "a test reads `unit.criterion`, `unit.score`, `unit.rank`, `unit.rating` or `unit.indicator`".into(),
             None => format!("declare it: `indicator {name} \"…\" : number`"),

@@ -24,6 +24,15 @@ use thidua::ir::Program;
 use thidua::report::{diagnostics, value_text};
 use thidua::value::Value;
 
+/// A unit's result the REPL answers from the evaluation.
+#[derive(Clone, Copy)]
+enum UnitResult {
+    Score,
+    Rank,
+    Rating,
+    Status(usize),
+}
+
 struct Session {
     plan: Option<PathBuf>,
     base_text: String,
@@ -226,7 +235,70 @@ impl Session {
         Ok(rows)
     }
 
+    /// `score`, `rank`, `rating` and `status(CRITERION)`: the unit's
+    /// results, which a plan reads only in ratings, awards and tests (a
+    /// `let` cannot), answered from the evaluation. `None` for any other
+    /// expression.
+    fn result(&self, src: &str, type_only: bool) -> Option<Result<String, String>> {
+        let prog = self.prog.as_ref()?;
+        let src = src.trim();
+        let criterion = src
+            .strip_prefix("status")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('('))
+            .and_then(|r| r.strip_suffix(')'))
+            .map(str::trim);
+        let (what, ty) = match (src, criterion) {
+            ("score", _) => (UnitResult::Score, "number"),
+            ("rank", _) => (UnitResult::Rank, "number"),
+            ("rating", _) if prog.rating.is_some() => (UnitResult::Rating, "rating"),
+            (_, Some(id)) => match prog.criterion(id) {
+                Some(k) => (UnitResult::Status(k), "status"),
+                None => return Some(Err(format!("no criterion `{id}`"))),
+            },
+            _ => return None,
+        };
+        let Some(unit) = self.unit.clone().filter(|_| !type_only) else {
+            return Some(Ok(format!(": {ty}")));
+        };
+        let show = |rows: Vec<UnitRow>| -> Result<String, String> {
+            let ev = eval::evaluate(prog, rows).map_err(|_| "the data has errors".to_string())?;
+            let (_, st) = ev.unit(&unit).ok_or_else(|| format!("no unit `{unit}`"))?;
+            let none = || "missing".to_string();
+            Ok(match what {
+                UnitResult::Score => st.score.map(thidua::value::fmt_dec).unwrap_or_else(none),
+                UnitResult::Rank => st.rank.map(|r| r.to_string()).unwrap_or_else(none),
+                UnitResult::Rating => st
+                    .rating
+                    .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
+                    .map(|b| match &b.label {
+                        Some(l) => format!("{} \"{l}\"", b.id),
+                        None => b.id.clone(),
+                    })
+                    .unwrap_or_else(none),
+                UnitResult::Status(k) => st
+                    .criteria
+                    .get(k)
+                    .map(|c| c.status().as_str().to_string())
+                    .unwrap_or_else(none),
+            })
+        };
+        let answer = || -> Result<String, String> {
+            let now = show(self.rows_with_overrides(prog)?)?;
+            if self.overrides.is_empty() {
+                Ok(now)
+            } else {
+                let before = show(self.rows.clone())?;
+                Ok(format!("{now}   (without the what-ifs: {before})"))
+            }
+        };
+        Some(answer())
+    }
+
     fn expr(&mut self, src: &str, type_only: bool) -> Result<String, String> {
+        if let Some(answer) = self.result(src, type_only) {
+            return answer;
+        }
         let head = "let __repl__ = ";
         let probe = format!("{head}{src}");
         let (text, start) = self.text_with(Some(&probe));
@@ -349,7 +421,8 @@ impl Session {
                 "indicator",
                 "section",
             ]
-            .contains(&cmd);
+            .contains(&cmd)
+                && !arg.is_empty();
             if decl {
                 if self.prog.is_none() {
                     return Err("load a plan first: `:load FILE`".into());
