@@ -58,6 +58,7 @@ fn campaign_close(text: &str) -> Option<usize> {
 
 const HELP: &str = "\
 expressions      evaluated for the current unit (their type when none is selected)
+score, rank, rating, status(CRIT)   the current unit's results
 let/target/…     a declaration, added to the campaign if the plan still checks
 :load FILE       load a plan            :reload        reload it from disk
 :data FILE       load data              :units         list the units
