@@ -3,8 +3,8 @@
 //! expression, so that the common `indicator >= constant` reads the unit's
 //! cell in place and compares it with a goal prepared for every scale a
 //! cell can have, with no walk over the expression tree and nothing kept
-//! but the status. A group whose children are all such comparisons is
-//! evaluated in one loop, and stops at the first child that decides it.
+//! but the status. A group is evaluated in one loop over its children,
+//! and stops at the first child that decides it.
 
 use super::expr::{cmp_dec, Cx, Operand, MISSING};
 use super::{compare_status, group_status, needs_values, order_status, Detail, UnitState};
@@ -222,7 +222,7 @@ fn node(t: &TNode) -> Node {
             goal,
             high: None,
             ..
-        } if matches!(src(goal), Src::Scaled { .. }) => match src(goal) {
+        } => match src(goal) {
             Src::Scaled {
                 k,
                 slot: share,
