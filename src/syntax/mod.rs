@@ -397,12 +397,8 @@ fn syntax_error(
     }
     // What is actually there: the next token, in backticks.
     let stop = start;
+    let start = past_space(text, start);
     let rest = text.get(start..).unwrap_or("");
-    // Stopped on a space: what follows it is what is named, and marked.
-    let (start, rest) = match rest.trim_start() {
-        t if !t.is_empty() && next_token(rest).is_empty() => (start + rest.len() - t.len(), t),
-        _ => (start, rest),
-    };
     let found = next_token(rest);
     let found_words = token_words(found);
     let mut message = if expected.is_empty() {
@@ -423,11 +419,11 @@ fn syntax_error(
     if !unexpected.is_empty() && expected.is_empty() {
         message = format!("unexpected {}", unexpected.join(", "));
     }
-    // Nothing named: what was expected there is a literal (`{`, `:`, `=`,
-    // …), which only a tracked parse names.
     // Whether a name may stand here (so a reserved word may have been
     // meant as one).
     let mut name_here = expected.is_empty() || expected.contains(&"a name");
+    // Nothing named: what was expected there is a literal (`{`, `:`, `=`,
+    // …), which only a tracked parse names.
     if expected.is_empty() {
         if let Some((_, words)) = tracked(top, text).filter(|(at, _)| *at == stop) {
             message = format!("expected {}, found {found_words}", one_of(&words));
@@ -437,8 +433,7 @@ fn syntax_error(
     // The first word of an item that may stand here, and the parser
     // stopped on it: the item itself is broken further on. Say where.
     let may_stand_here = if item {
-        (lex::SECTION_ITEM_WORDS.contains(&found) || CAMPAIGN_ONLY.contains(&found))
-            && (campaign_level || !CAMPAIGN_ONLY.contains(&found))
+        item_words(campaign_level).any(|w| w == found)
     } else {
         TOP_WORDS.contains(&format!("`{found}`").as_str()) && expected.contains(&"`campaign`")
     };
@@ -624,6 +619,16 @@ fn after_operand(text: &str, at: usize) -> bool {
         .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ')' | '%' | '"'))
 }
 
+/// Where the parser stopped (`at`), moved past any space to the token a
+/// message names and marks; left where it is when only space follows.
+fn past_space(text: &str, at: usize) -> usize {
+    let rest = text.get(at..).unwrap_or("");
+    match rest.trim_start() {
+        "" => at,
+        t => at + rest.len() - t.len(),
+    }
+}
+
 /// The next token of `rest`, as a message names it.
 fn token_words(token: &str) -> String {
     if token.is_empty() {
@@ -637,20 +642,16 @@ fn token_words(token: &str) -> String {
     }
 }
 
-/// The item that starts `rest` (at `start` in the file), parsed on its
-/// own, reported where it goes wrong: `let y x * 2` is missing the `=`
-/// after `y`, not the `let`. `None` when the item parses, or stops at its
-/// first word.
+/// The item that starts at `start` in `text`, parsed on its own, and
+/// reported where it goes wrong: `let y x * 2` is missing the `=` after
+/// `y`, not the `let`. `None` when the item parses, or stops at its first
+/// word.
 fn inside_item(text: &str, word: &str, file: u32, start: usize) -> Option<Diag> {
     let (rule, form) = item_rule(word)?;
     let rest = text.get(start..)?;
     let (at, expected) = tracked(rule, rest).filter(|(at, _)| *at > 0)?;
-    // The place is where the parser stopped; the token named is the next
-    // one after any space.
-    let here = rest.get(at..).unwrap_or("");
-    let at = at + (here.len() - here.trim_start().len());
-    let found = next_token(here.trim_start());
-    let pos = start + at;
+    let pos = past_space(text, start + at);
+    let found = next_token(text.get(pos..).unwrap_or(""));
     let article = if word.starts_with(['a', 'e', 'i', 'o']) {
         "an"
     } else {
@@ -757,16 +758,20 @@ fn keyword_near(
         return None;
     }
     let near = if item {
-        // Inside a section, only the words of a section's items.
-        let campaign: &[&str] = if campaign_level { CAMPAIGN_ONLY } else { &[] };
-        let words = lex::SECTION_ITEM_WORDS.iter().chain(campaign);
-        crate::diag::nearest(found, words.copied())
+        crate::diag::nearest(found, item_words(campaign_level))
     } else if expected.contains(&"`campaign`") {
         crate::diag::nearest(found, TOP_WORDS.iter().map(|w| w.trim_matches('`')))
     } else {
         None
     };
     near.filter(|k| *k != found)
+}
+
+/// The words that start an item here: a section's items, and inside a
+/// campaign (`campaign_level`) the campaign's own too.
+fn item_words(campaign_level: bool) -> impl Iterator<Item = &'static str> {
+    let campaign: &[&str] = if campaign_level { CAMPAIGN_ONLY } else { &[] };
+    lex::SECTION_ITEM_WORDS.iter().chain(campaign).copied()
 }
 
 /// The items a campaign holds but a section does not.
