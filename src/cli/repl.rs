@@ -284,16 +284,23 @@ impl Session {
                     .unwrap_or_else(none),
             })
         };
-        let answer = || -> Result<String, String> {
-            let now = show(self.rows_with_overrides(prog)?)?;
-            if self.overrides.is_empty() {
-                Ok(now)
-            } else {
-                let before = show(self.rows.clone())?;
-                Ok(format!("{now}   (without the what-ifs: {before})"))
-            }
-        };
-        Some(answer())
+        Some(self.beside_original(prog, show))
+    }
+
+    /// `show` of the data with the what-ifs, and beside it, when there are
+    /// any, `show` of the data as loaded.
+    fn beside_original(
+        &self,
+        prog: &Program,
+        show: impl Fn(Vec<UnitRow>) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let now = show(self.rows_with_overrides(prog)?)?;
+        if self.overrides.is_empty() {
+            Ok(now)
+        } else {
+            let before = show(self.rows.clone())?;
+            Ok(format!("{now}   (without the what-ifs: {before})"))
+        }
     }
 
     fn expr(&mut self, src: &str, type_only: bool) -> Result<String, String> {
@@ -324,13 +331,7 @@ impl Session {
                 Some(&def.ty),
             ))
         };
-        let now = show(self.rows_with_overrides(&prog)?)?;
-        if self.overrides.is_empty() {
-            Ok(now)
-        } else {
-            let before = show(self.rows.clone())?;
-            Ok(format!("{now}   (without the what-ifs: {before})"))
-        }
+        self.beside_original(&prog, show)
     }
 
     fn eval_unit(&self, id: &str) -> Result<String, String> {
