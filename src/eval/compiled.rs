@@ -289,6 +289,17 @@ impl Compiled {
     }
 }
 
+/// `k * x` (or `x * k`, as written) for a number `x`; `None` for anything
+/// else or an overflow, which the expression itself then decides.
+#[inline]
+fn scaled(k: Decimal, x: Option<&Value>, k_first: bool) -> Option<Decimal> {
+    match x {
+        Some(Value::Num(x)) if k_first => k.checked_mul(*x),
+        Some(Value::Num(x)) => x.checked_mul(k),
+        _ => None,
+    }
+}
+
 #[inline]
 fn read<'a>(cx: &Cx, s: &'a Src, cells: &'a [Value], i: usize, st: &'a UnitState) -> Operand<'a> {
     match s {
@@ -299,17 +310,10 @@ fn read<'a>(cx: &Cx, s: &'a Src, cells: &'a [Value], i: usize, st: &'a UnitState
             slot,
             k_first,
             expr,
-        } => {
-            let product = match cells.get(*slot) {
-                Some(Value::Num(x)) if *k_first => k.checked_mul(*x),
-                Some(Value::Num(x)) => x.checked_mul(*k),
-                _ => None,
-            };
-            match product {
-                Some(p) => Operand::Own(Value::Num(p)),
-                None => Operand::Own(cx.eval(expr, i, st)),
-            }
-        }
+        } => match scaled(*k, cells.get(*slot), *k_first) {
+            Some(p) => Operand::Own(Value::Num(p)),
+            None => Operand::Own(cx.eval(expr, i, st)),
+        },
         Src::Expr(e) => Operand::Own(cx.eval(e, i, st)),
     }
 }
@@ -367,17 +371,10 @@ fn leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> 
             k_first,
             ..
         } => {
-            if let (Some(Value::Num(a)), Some(Value::Num(x))) =
-                (cells.get(*slot), cells.get(*share))
+            if let (Some(Value::Num(a)), Some(g)) =
+                (cells.get(*slot), scaled(*k, cells.get(*share), *k_first))
             {
-                let goal = if *k_first {
-                    k.checked_mul(*x)
-                } else {
-                    x.checked_mul(*k)
-                };
-                if let Some(g) = goal {
-                    return looked_up(statuses, cmp_dec(a, &g));
-                }
+                return looked_up(statuses, cmp_dec(a, &g));
             }
         }
         _ => {}

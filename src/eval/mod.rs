@@ -764,15 +764,11 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
                 states.extend((0..chunk.min(n)).map(|i| unit_state(&cx, i)));
                 // Join every worker before deciding (a scope panics on a
                 // failed worker left unjoined).
-                let parts: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-                let mut ok = true;
-                for part in parts {
-                    match part {
-                        Ok(part) => states.extend(part),
-                        Err(_) => ok = false,
-                    }
-                }
-                ok.then_some(states)
+                let joined: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+                let parts: Vec<Vec<UnitState>> =
+                    joined.into_iter().collect::<Result<_, _>>().ok()?;
+                states.extend(parts.into_iter().flatten());
+                Some(states)
             })
         };
         // A worker that failed: evaluate in this thread instead.
