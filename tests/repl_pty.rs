@@ -132,6 +132,8 @@ fn the_units_results_are_asked_for_by_name() {
     // Without a unit: their types.
     p.send_line("score").unwrap();
     p.exp_string(": number").unwrap();
+    p.send_line("score >= 90 and status(t1) == met").unwrap();
+    p.exp_string(": bool").unwrap();
     p.send_line(":unit viet_yen").unwrap();
     p.exp_string("viet_yen> ").unwrap();
     p.send_line("score").unwrap();
@@ -156,9 +158,26 @@ fn the_units_results_are_asked_for_by_name() {
     p.send_line("score").unwrap();
     p.exp_string("97.4   (without the what-ifs: 98.52)")
         .unwrap();
-    // In a larger expression: why it cannot be read there.
+    // In a larger expression, read after the evaluation as a rating or
+    // an award reads it.
     p.send_line("score + 1").unwrap();
-    p.exp_string("read in ratings, awards and tests").unwrap();
+    p.exp_string("98.4   (without the what-ifs: 99.52)")
+        .unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    p.send_line(":unset grdp_growth").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    p.send_line("score - rank").unwrap();
+    p.exp_string("\r\n97.52\r\n").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    // A bool in the data's language: "không" (false) for an exceeded t1
+    // ranked first that holds the flag.
+    p.send_line("status(t1) == not_met or rank > 1 or not awarded(co_thi_dua)")
+        .unwrap();
+    p.exp_string("\r\nkh").unwrap();
+    p.exp_string("viet_yen> ").unwrap();
+    // Its errors are its own, with the results among the names.
+    p.send_line("scor + 1").unwrap();
+    p.exp_string("did you mean `score`?").unwrap();
     p.send_line(":quit").unwrap();
     p.exp_eof().unwrap();
 }

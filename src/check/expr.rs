@@ -33,6 +33,15 @@ impl Scope {
             test: false,
         }
     }
+    /// The REPL's expressions: read after the evaluation, for the current
+    /// unit, with every award decided.
+    pub fn session() -> Self {
+        Scope {
+            post: true,
+            awards_before: None,
+            test: false,
+        }
+    }
     pub fn test() -> Self {
         Scope {
             post: true,

@@ -46,40 +46,95 @@ pub fn check_str(
     base: Option<PathBuf>,
     sources: &mut SourceMap,
 ) -> Checked {
+    let (loader, main) = load_main(text, name, base, sources);
+    finish(loader, main)
+}
+
+/// A loader with the file `text` (named `name`, at `base`) and what it
+/// uses loaded; the main file's index.
+fn load_main<'s>(
+    text: &str,
+    name: &str,
+    base: Option<PathBuf>,
+    sources: &'s mut SourceMap,
+) -> (load::Loader<'s>, Option<usize>) {
     let root = base
         .as_deref()
         .map(project_root)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut loader = load::Loader::new(sources, root);
     let main = loader.load_str(text, name, base);
-    finish(loader, main)
+    (loader, main)
+}
+
+/// An expression typed in the REPL, checked against a plan as a condition
+/// read after the evaluation: with the unit's `score`, `rank`, `rating`,
+/// criteria and awards in scope, as in a test, but unqualified (the REPL's
+/// current unit).
+pub struct Probe {
+    pub expr: IExpr,
+    pub ty: Type,
+    pub display: Display,
+}
+
+/// [`check_str`], and `probe` (an expression, in a source file of its own
+/// named `<input>`) checked as a [`Probe`]. The probe's diagnostics point
+/// into that file.
+pub fn check_str_probe(
+    text: &str,
+    name: &str,
+    base: Option<PathBuf>,
+    sources: &mut SourceMap,
+    probe: &str,
+) -> (Checked, Option<Probe>) {
+    let (loader, main) = load_main(text, name, base, sources);
+    let file = loader.sources.add("<input>", None, probe);
+    match crate::syntax::parse_expr(probe, file) {
+        Ok(e) => finish_with(loader, main, Some(&e)),
+        Err(diags) => {
+            let mut checked = finish(loader, main);
+            checked.diags.extend(diags);
+            checked.program = None;
+            (checked, None)
+        }
+    }
 }
 
 fn finish(loader: load::Loader, main: Option<usize>) -> Checked {
+    finish_with(loader, main, None).0
+}
+
+fn finish_with(
+    loader: load::Loader,
+    main: Option<usize>,
+    probe: Option<&ast::Expr>,
+) -> (Checked, Option<Probe>) {
     let load::Loader {
         files, mut diags, ..
     } = loader;
     let Some(main) = main else {
-        return Checked {
-            program: None,
-            diags,
-        };
+        let program = None;
+        return (Checked { program, diags }, None);
     };
     if diags.iter().any(|d| d.is_error()) {
-        return Checked {
-            program: None,
-            diags,
-        };
+        let program = None;
+        return (Checked { program, diags }, None);
     }
     let mut c = Checker::new(&files, main);
     let program = c.run();
-    diags.extend(c.diags);
-    let program = if diags.iter().any(|d| d.is_error()) {
-        None
-    } else {
-        program
+    let probe = match (&program, probe) {
+        (Some(_), Some(e)) => {
+            let (expr, ty, display) = c.expr(e, &expr::Scope::session(), None);
+            Some(Probe { expr, ty, display })
+        }
+        _ => None,
     };
-    Checked { program, diags }
+    diags.extend(c.diags);
+    if diags.iter().any(|d| d.is_error()) {
+        let program = None;
+        return (Checked { program, diags }, None);
+    }
+    (Checked { program, diags }, probe)
 }
 
 /// Every built-in unit word of the duration dimension.

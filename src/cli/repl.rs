@@ -58,7 +58,7 @@ fn campaign_close(text: &str) -> Option<usize> {
 
 const HELP: &str = "\
 expressions      evaluated for the current unit (their type when none is selected)
-score, rank, rating, status(CRIT)   the current unit's results
+score, rank, rating, status(CRIT), awarded(AWARD)   the unit's results
 let/target/…     a declaration, added to the campaign if the plan still checks
 :load FILE       load a plan            :reload        reload it from disk
 :data FILE       load data              :units         list the units
@@ -125,6 +125,14 @@ impl Session {
         (text, start)
     }
 
+    /// The name diagnostics give the plan's text.
+    fn source_name(&self) -> String {
+        self.plan
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "<repl>".into())
+    }
+
     fn check_text(&self, text: &str) -> Result<Program, String> {
         self.check_input(text, None)
     }
@@ -133,16 +141,7 @@ impl Session {
     /// `input.0`, `input.1` bytes long) are shown against the input alone.
     fn check_input(&self, text: &str, input: Option<(usize, usize)>) -> Result<Program, String> {
         let mut sources = SourceMap::default();
-        let c = check::check_str(
-            text,
-            &self
-                .plan
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "<repl>".into()),
-            self.plan.clone(),
-            &mut sources,
-        );
+        let c = check::check_str(text, &self.source_name(), self.plan.clone(), &mut sources);
         let errors: Vec<_> = c.diags.iter().filter(|d| d.is_error()).cloned().collect();
         if !errors.is_empty() {
             let mut own = SourceMap::default();
@@ -248,7 +247,12 @@ impl Session {
             .map(str::trim_start)
             .and_then(|r| r.strip_prefix('('))
             .and_then(|r| r.strip_suffix(')'))
-            .map(str::trim);
+            .map(str::trim)
+            // `status(t1) == met and …` is an expression of its own.
+            .filter(|id| {
+                id.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            });
         let (what, ty) = match (src, criterion) {
             ("score", _) => (UnitResult::Score, "number"),
             ("rank", _) => (UnitResult::Rank, "number"),
@@ -310,7 +314,12 @@ impl Session {
         let head = "let __repl__ = ";
         let probe = format!("{head}{src}");
         let (text, start) = self.text_with(Some(&probe));
-        let prog = self.check_input(&text, Some((start + head.len(), src.len())))?;
+        let prog = match self.check_input(&text, Some((start + head.len(), src.len()))) {
+            Ok(p) => p,
+            // Not an expression a `let` may hold: perhaps one that reads
+            // the unit's results (`score + 1`, `t1 is met and rank <= 3`).
+            Err(e) => return self.after_evaluation(src, type_only).unwrap_or(Err(e)),
+        };
         let li = prog
             .lets
             .iter()
@@ -332,6 +341,43 @@ impl Session {
             ))
         };
         self.beside_original(&prog, show)
+    }
+
+    /// `src` read after the evaluation, as a rating, an award or a test
+    /// reads it: with the unit's score, rank, rating, criteria and awards.
+    /// `None` when the plan itself does not check with it (the caller then
+    /// shows why it is not an expression a `let` may hold).
+    fn after_evaluation(&self, src: &str, type_only: bool) -> Option<Result<String, String>> {
+        let (text, _) = self.text_with(None);
+        let mut sources = SourceMap::default();
+        let (checked, probe) = check::check_str_probe(
+            &text,
+            &self.source_name(),
+            self.plan.clone(),
+            &mut sources,
+            src,
+        );
+        let (Some(prog), Some(probe)) = (checked.program, probe) else {
+            // Its own errors, if it has any: the plan checked without it.
+            let input = sources.files.len().checked_sub(1)?;
+            let errors: Vec<_> = (checked.diags.into_iter())
+                .filter(|d| d.is_error() && d.span.is_some_and(|sp| sp.file as usize == input))
+                .collect();
+            return (!errors.is_empty()).then(|| Err(diagnostics::human(&errors, &sources, false)));
+        };
+        let ty = thidua::report::type_name(&prog, &probe.ty, &probe.display);
+        let Some(unit) = self.unit.clone().filter(|_| !type_only) else {
+            return Some(Ok(format!(": {ty}")));
+        };
+        let show = |rows: Vec<UnitRow>| -> Result<String, String> {
+            let ev = eval::evaluate(&prog, rows).map_err(|_| "the data has errors".to_string())?;
+            if ev.unit(&unit).is_none() {
+                return Err(format!("no unit `{unit}`"));
+            }
+            let v = eval::condition_value(&prog, &ev, &unit, &probe.expr);
+            Ok(value_text(&prog, &v, &probe.display, Some(&probe.ty)))
+        };
+        Some(self.beside_original(&prog, show))
     }
 
     fn eval_unit(&self, id: &str) -> Result<String, String> {
