@@ -1176,6 +1176,28 @@ fn fmt_on_a_non_utf8_file_is_exit_1() {
     p.run(["fmt", "./bad.thidua"]).expect_code(1);
 }
 
+/// A file that does not parse is left as it is, with its syntax error:
+/// the formatter lays out braces, and a misread brace would move the error.
+#[test]
+fn fmt_leaves_a_file_that_does_not_parse_alone() {
+    let p = Project::new();
+    let src = "campaign c \"C\" {\n    period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  target t \"T\": all {\n\n  target u \"U\": x > 2\n}\n";
+    p.write("c.thidua", src);
+    let r = p.run(["fmt", "./c.thidua"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("thidua::syntax"), "{}", r.stderr);
+    assert!(r.stderr.contains("left as it is"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(p.path("c.thidua")).expect("read"),
+        src
+    );
+    p.run(["fmt", "--check", "./c.thidua"]).expect_code(1);
+    assert_eq!(
+        std::fs::read_to_string(p.path("c.thidua")).expect("read"),
+        src
+    );
+}
+
 /// The formatter counts braces; a `{` inside a block comment is not one.
 #[test]
 fn fmt_ignores_braces_in_comments() {

@@ -238,7 +238,7 @@ pub fn run() -> i32 {
             locale,
             deny_warnings,
         } => cmd_test(&paths, locale, deny_warnings, coverage, color, ecolor),
-        Cmd::Fmt { paths, check } => fmt_cmd::cmd(&paths, check),
+        Cmd::Fmt { paths, check } => fmt_cmd::cmd(&paths, check, ecolor),
         Cmd::Template { plan, format, out } => cmd_template(&plan, format, out.as_deref(), ecolor),
         Cmd::Repl { plan, data, locale } => repl::cmd(plan.as_deref(), &data, locale, ecolor),
     }
