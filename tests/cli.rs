@@ -414,6 +414,50 @@ fn data_files_are_concatenated_comments_skipped_json_read_exactly() {
     assert_eq!(status(&j, "c", "t2"), "exceeded");
 }
 
+/// CLI.md: values are objects, bools as JSON booleans; every result
+/// carries its actual, for `==`, `!=` and a bool condition too.
+#[test]
+fn bool_and_text_targets_carry_their_actual() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator done \"Xong\" : bool\n  indicator note \"Ghi chú\" : text\n  indicator n \"N\" : number\n  target tb \"B\": done\n  target tt \"T\": note == \"ok\"\n  target tn \"N\": n != 3\n}\n",
+    );
+    p.write("d.csv", "id,done,note,n\nu,no,ok,5\nv,,,\n");
+    let r = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--format",
+        "json",
+    ]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(status(&j, "u", "tb"), "not_met");
+    assert_eq!(
+        crit(&j, "u", "tb")["actual"],
+        serde_json::json!({"value": false, "unit": null})
+    );
+    assert_eq!(status(&j, "u", "tt"), "met");
+    assert_eq!(
+        crit(&j, "u", "tt")["actual"],
+        serde_json::json!({"value": "ok", "unit": null})
+    );
+    assert_eq!(
+        crit(&j, "u", "tt")["goal"],
+        serde_json::json!({"value": "ok", "unit": null})
+    );
+    assert_eq!(status(&j, "u", "tn"), "met");
+    assert_eq!(crit(&j, "u", "tn")["actual"]["value"], "5");
+    assert_eq!(crit(&j, "u", "tn")["goal"]["value"], "3");
+    // Missing: `null`, and the status says so.
+    for t in ["tb", "tt", "tn"] {
+        assert_eq!(status(&j, "v", t), "missing", "{t}");
+        assert!(crit(&j, "v", t)["actual"].is_null(), "{t}");
+    }
+}
+
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
 fn data_takes_several_files_after_one_flag() {

@@ -1547,11 +1547,10 @@ impl<'a> Checker<'a> {
                     e = inner;
                 }
                 match &e.kind {
-                    ast::ExprKind::Cmp(
-                        op @ (CmpOp::Ge | CmpOp::Gt | CmpOp::Le | CmpOp::Lt),
-                        l,
-                        r,
-                    ) => match self.comparison(*op, l, r, e.span, scope) {
+                    // Every comparison, `==` and `!=` included, so that its
+                    // result carries the actual and the goal.
+                    ast::ExprKind::Cmp(op, l, r) => match self.comparison(*op, l, r, e.span, scope)
+                    {
                         Some((actual, goal, ty, display)) => TNode::Compare {
                             actual,
                             op: *op,

@@ -1470,7 +1470,15 @@ fn tstatus(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> Status {
 
 fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
     match t {
-        TNode::Cond(e) => NodeResult::bare(cond_status(cx.eval(e, i, st))),
+        // The condition's own value is its actual.
+        TNode::Cond(e) => {
+            let v = cx.eval(e, i, st);
+            let mut node = NodeResult::bare(cond_status(v.clone()));
+            if !v.is_missing() {
+                node.detail_mut().actual = Some(v);
+            }
+            node
+        }
         TNode::Compare {
             actual,
             op,
