@@ -251,6 +251,22 @@ fn bad_data_cell_is_exit_1_naming_file_row_column_and_nothing_on_stdout() {
     }
 }
 
+/// The row of a data error is the line of the file it is on, with the
+/// skipped `#` lines and blank lines counted, and a quoted cell that spans
+/// lines starting on its first.
+#[test]
+fn a_data_error_names_the_line_past_comments_and_blank_lines() {
+    let p = project();
+    p.write(
+        "bad.csv",
+        "# nhập liệu\n\nid,v,g\r\n# ghi chú\r\n\r\na,1000,14.5\nb,\"12\n# x\",14.5\n\n#\nc,abc,15\n",
+    );
+    let r = p.run(["eval", "./plan.thidua", "--data", "./bad.csv"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("bad.csv:7 (column `v`)"), "{}", r.stderr);
+    assert!(r.stderr.contains("bad.csv:11 (column `v`)"), "{}", r.stderr);
+}
+
 #[test]
 fn all_data_errors_are_reported() {
     let p = project();

@@ -219,7 +219,7 @@ pub fn is_json(p: &Path) -> bool {
 /// reader sees it (`None` when the file cannot be opened or has no header).
 pub fn csv_headers(p: &Path) -> Option<Vec<String>> {
     let file = std::fs::File::open(p).ok()?;
-    let mut rdr = csv_reader(file).ok()?;
+    let (mut rdr, _) = csv_reader(file).ok()?;
     let h = rdr.byte_headers().ok()?;
     Some(
         h.iter()
@@ -228,9 +228,87 @@ pub fn csv_headers(p: &Path) -> Option<Vec<String>> {
     )
 }
 
+/// The bytes a CSV reader has read and not yet passed, to give each
+/// record its line: the reader's position for a record is where it began
+/// looking for it, before the blank and `#` lines it skipped.
+#[derive(Default)]
+struct Recent {
+    /// The offset of `buf[0]` in the input.
+    base: u64,
+    buf: Vec<u8>,
+}
+
+impl Recent {
+    /// The lines skipped from byte `from` (a record's position) to the
+    /// record itself: blank lines and comment lines, as the CSV reader
+    /// skips them (a comment runs to the next `\r` or `\n`). The bytes
+    /// before `from` are forgotten, now and then.
+    fn skipped_from(&mut self, from: u64) -> usize {
+        let start = usize::try_from(from.saturating_sub(self.base)).unwrap_or(usize::MAX);
+        let bytes = self.buf.get(start..).unwrap_or_default();
+        let (mut lines, mut i) = (0, 0);
+        loop {
+            match bytes.get(i) {
+                Some(b'\n') => {
+                    lines += 1;
+                    i += 1;
+                }
+                Some(b'\r') => i += 1,
+                Some(b'#') => {
+                    let rest = bytes.get(i..).unwrap_or_default();
+                    match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                        Some(k) => i += k,
+                        None => break,
+                    }
+                }
+                _ => break,
+            }
+        }
+        if start >= 1 << 16 && start <= self.buf.len() {
+            self.buf.drain(..start);
+            self.base = from;
+        }
+        lines
+    }
+}
+
+/// The input of a CSV reader, keeping what it reads in a [`Recent`].
+struct Tap<R> {
+    inner: R,
+    recent: std::rc::Rc<std::cell::RefCell<Recent>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.recent
+            .borrow_mut()
+            .buf
+            .extend_from_slice(out.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
+/// The line numbers of a CSV reader's records.
+struct Lines(std::rc::Rc<std::cell::RefCell<Recent>>);
+
+impl Lines {
+    /// The 1-based line a record starts on, from its position.
+    fn of(&self, p: Option<&csv::Position>) -> usize {
+        let Some(p) = p else { return 0 };
+        let skipped = self.0.borrow_mut().skipped_from(p.byte());
+        usize::try_from(p.line())
+            .unwrap_or(usize::MAX)
+            .saturating_add(skipped)
+    }
+}
+
 /// A CSV reader over a file: the byte-order mark skipped, the separator
-/// (`,` or `;`) chosen from the first line that is not a comment.
-fn csv_reader(input: impl std::io::Read) -> std::io::Result<csv::Reader<impl std::io::Read>> {
+/// (`,` or `;`) chosen from the first line that is not a comment; and the
+/// line numbers of its records.
+fn csv_reader(
+    input: impl std::io::Read,
+) -> std::io::Result<(csv::Reader<impl std::io::Read>, Lines)> {
     use std::io::{BufRead, Read};
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
@@ -257,13 +335,17 @@ fn csv_reader(input: impl std::io::Read) -> std::io::Result<csv::Reader<impl std
         }
     }
     let delim = if first.0 > first.1 { b';' } else { b',' };
+    let recent = std::rc::Rc::new(std::cell::RefCell::new(Recent::default()));
     let rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
         .comment(Some(b'#'))
         .flexible(true)
         .has_headers(true)
-        .from_reader(std::io::Cursor::new(head).chain(input));
-    Ok(rdr)
+        .from_reader(Tap {
+            inner: std::io::Cursor::new(head).chain(input),
+            recent: recent.clone(),
+        });
+    Ok((rdr, Lines(recent)))
 }
 
 /// The units already read, by id and period (see [`crate::ids`]).
@@ -688,7 +770,7 @@ impl<'r, 'p> Reader<'r, 'p> {
     /// Read a CSV file record by record.
     /// `len` is the file's size in bytes, to size the id set (0: unknown).
     fn csv(&mut self, input: impl std::io::Read, len: u64) {
-        let mut rdr = match csv_reader(input) {
+        let (mut rdr, lines) = match csv_reader(input) {
             Ok(r) => r,
             Err(e) => {
                 self.error(0, None, format!("cannot read `{}`: {e}", self.file), None);
@@ -762,7 +844,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
-                    let row = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                    let row = lines.of(e.position());
                     let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                     self.error(row, None, format!("cannot read this row: {e}"), None);
                     if io {
@@ -771,7 +853,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                     continue;
                 }
             }
-            let row = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            let row = lines.of(rec.position());
             let Some(fields) = Fields::new(&rec) else {
                 // Every cell is UTF-8, ignored columns included.
                 let d = not_utf8(&self.file, row, &rec, &headers);
