@@ -474,6 +474,31 @@ fn bool_and_text_targets_carry_their_actual() {
     }
 }
 
+/// LANGUAGE.md §6: outputs give both the id and the label of a rating
+/// and of an award (the table gave the award ids alone, Markdown the
+/// labels alone).
+#[test]
+fn ratings_and_awards_show_id_and_label() {
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bac_giang_2024");
+    for fmt in ["table", "md"] {
+        let r = run_in(
+            Some(&ex),
+            ["eval", "plan.thidua", "--data", "data.csv", "--format", fmt],
+        );
+        r.expect_code(0);
+        assert!(
+            r.stdout.contains("co_thi_dua (Cờ thi đua"),
+            "--format {fmt}:\n{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("xuat_sac (Xuất sắc)"),
+            "--format {fmt}:\n{}",
+            r.stdout
+        );
+    }
+}
+
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
 fn data_takes_several_files_after_one_flag() {

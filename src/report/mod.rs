@@ -81,6 +81,21 @@ pub fn value_text(prog: &Program, v: &Value, display: &Display, ty: Option<&Type
     }
 }
 
+/// Text in a cell of a Markdown table: a `|` escaped, line breaks as
+/// spaces.
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// A rating's or an award's id with its label (LANGUAGE.md §6: outputs
+/// give both): `xuat_sac (Xuất sắc)`, or the id alone without a label.
+fn id_label(id: &str, label: Option<&str>) -> String {
+    match label {
+        Some(l) if !l.is_empty() => format!("{id} ({l})"),
+        _ => id.to_string(),
+    }
+}
+
 fn node_json(
     prog: &Program,
     n: &NodeResult,
@@ -579,18 +594,14 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
             .rating
             .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
         {
-            tail.push(format!(
-                "rating {} ({})",
-                b.id,
-                b.label.clone().unwrap_or_default()
-            ));
+            tail.push(format!("rating {}", id_label(&b.id, b.label.as_deref())));
         }
-        let awards: Vec<&str> = prog
+        let awards: Vec<String> = prog
             .awards
             .iter()
             .zip(st.awards.iter())
             .filter(|(_, g)| **g)
-            .map(|(a, _)| a.id.as_str())
+            .map(|(a, _)| id_label(&a.id, a.label.as_deref()))
             .collect();
         if !awards.is_empty() {
             tail.push(format!("awards {}", awards.join(", ")));
@@ -630,11 +641,7 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
     out.push_str(&format!("| {} |\n", header.join(" | ")));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
     for (row, st) in ev.units() {
-        let mut cells = vec![row
-            .name
-            .clone()
-            .unwrap_or_else(|| row.id.clone())
-            .replace('|', "\\|")];
+        let mut cells = vec![md_cell(row.name.as_deref().unwrap_or(&row.id))];
         cells.extend(
             st.criteria
                 .iter()
@@ -648,7 +655,7 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
             cells.push(
                 st.rating
                     .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)))
-                    .map(|b| b.label.clone().unwrap_or_else(|| b.id.clone()))
+                    .map(|b| md_cell(&id_label(&b.id, b.label.as_deref())))
                     .unwrap_or_default(),
             );
         }
@@ -658,7 +665,7 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
                 .iter()
                 .zip(st.awards.iter())
                 .filter(|(_, g)| **g)
-                .map(|(a, _)| a.label.clone().unwrap_or_else(|| a.id.clone()))
+                .map(|(a, _)| md_cell(&id_label(&a.id, a.label.as_deref())))
                 .collect();
             cells.push(a.join("; "));
         }
