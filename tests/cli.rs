@@ -1400,6 +1400,60 @@ fn template_csv_is_read_back_by_eval_without_edits() {
     assert_eq!(crit(&j, "u1", "ba_dam")["points"], "1");
 }
 
+/// CLI.md: `--locale` applies to writing CSV, the template's included; a
+/// `vi` template is filled in and read back with `;`.
+#[test]
+fn template_csv_follows_the_locale() {
+    let p = Project::new();
+    p.write("plan.thidua", CHECKLIST_PLAN);
+    let r = p.run(["template", "./plan.thidua", "--locale", "vi"]);
+    r.expect_code(0);
+    let text = r.stdout.trim_start_matches('\u{feff}');
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.starts_with("id;name;bloc;"), "{header}");
+    let mut filled = text.to_string();
+    let cells = header.split(';').count();
+    let mut row = vec![""; cells];
+    row[0] = "u1";
+    let gi = header.split(';').position(|h| h == "g").unwrap();
+    row[gi] = "15,2";
+    filled.push_str(&row.join(";"));
+    filled.push('\n');
+    p.write("d.csv", filled.as_bytes());
+    let r = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--locale",
+        "vi",
+        "--format",
+        "json",
+    ]);
+    r.expect_code(0);
+    assert_eq!(crit(&r.json(), "u1", "t1")["actual"]["value"], "15.2");
+}
+
+/// CLI.md's common options may stand before the command too.
+#[test]
+fn common_options_before_the_command() {
+    let p = Project::new();
+    p.write("plan.thidua", CHECKLIST_PLAN);
+    p.write("w.thidua", "campaign w \"W\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator g \"G\" : percent\n  target t \"T\": g >= 14\n}\n");
+    p.run(["check", "./w.thidua"]).expect_code(0);
+    p.run(["--deny-warnings", "check", "./w.thidua"])
+        .expect_code(1);
+    p.run(["check", "./w.thidua", "--deny-warnings"])
+        .expect_code(1);
+    let r = p.run(["--locale", "vi", "template", "./plan.thidua"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.trim_start_matches('\u{feff}').starts_with("id;"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn template_json_lists_the_fields() {
     let p = Project::new();

@@ -42,6 +42,13 @@ pub struct Cli {
     /// Colour: auto, always or never (NO_COLOR is honoured).
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// The locale for reading data and writing CSV (else `thidua.toml`'s,
+    /// else `en`).
+    #[arg(long, global = true, value_enum)]
+    pub locale: Option<LocaleArg>,
+    /// Warnings fail `check`, `test` and `eval`.
+    #[arg(long, global = true)]
+    pub deny_warnings: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -86,9 +93,6 @@ pub enum Cmd {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: CheckFormat,
-        /// Warnings fail the check.
-        #[arg(long)]
-        deny_warnings: bool,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -99,15 +103,11 @@ pub enum Cmd {
         data: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
         format: EvalFormat,
-        #[arg(long, value_enum)]
-        locale: Option<LocaleArg>,
         #[arg(long)]
         out: Option<PathBuf>,
         /// Drop rows with bad cells (listed) and evaluate the rest.
         #[arg(long)]
         skip_bad_rows: bool,
-        #[arg(long)]
-        deny_warnings: bool,
     },
     /// The full trace for one unit.
     Explain {
@@ -117,8 +117,6 @@ pub enum Cmd {
         #[arg(long)]
         unit: String,
         criterion: Option<String>,
-        #[arg(long, value_enum)]
-        locale: Option<LocaleArg>,
         /// `text` (default) or `json`.
         #[arg(long, default_value = "text")]
         format: String,
@@ -132,10 +130,6 @@ pub enum Cmd {
         /// Report the criteria, rating branches and awards no test exercised.
         #[arg(long)]
         coverage: bool,
-        #[arg(long, value_enum)]
-        locale: Option<LocaleArg>,
-        #[arg(long)]
-        deny_warnings: bool,
     },
     /// Rewrite files in canonical form.
     Fmt {
@@ -158,8 +152,6 @@ pub enum Cmd {
         plan: Option<PathBuf>,
         #[arg(long = "data", num_args = 1..)]
         data: Vec<PathBuf>,
-        #[arg(long, value_enum)]
-        locale: Option<LocaleArg>,
     },
 }
 
@@ -188,21 +180,17 @@ pub fn run() -> i32 {
             std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
         }
     };
+    let (locale, deny_warnings) = (cli.locale, cli.deny_warnings);
     match cli.cmd {
-        Cmd::Check {
-            paths,
-            format,
-            deny_warnings,
-            out,
-        } => cmd_check(&paths, format, deny_warnings, out.as_deref(), color),
+        Cmd::Check { paths, format, out } => {
+            cmd_check(&paths, format, deny_warnings, out.as_deref(), color)
+        }
         Cmd::Eval {
             plan,
             data,
             format,
-            locale,
             out,
             skip_bad_rows,
-            deny_warnings,
         } => cmd_eval(
             &plan,
             &data,
@@ -219,7 +207,6 @@ pub fn run() -> i32 {
             data,
             unit,
             criterion,
-            locale,
             format,
             out,
         } => explain::cmd(
@@ -232,15 +219,14 @@ pub fn run() -> i32 {
             out.as_deref(),
             ecolor,
         ),
-        Cmd::Test {
-            paths,
-            coverage,
-            locale,
-            deny_warnings,
-        } => cmd_test(&paths, locale, deny_warnings, coverage, color, ecolor),
+        Cmd::Test { paths, coverage } => {
+            cmd_test(&paths, locale, deny_warnings, coverage, color, ecolor)
+        }
         Cmd::Fmt { paths, check } => fmt_cmd::cmd(&paths, check, ecolor),
-        Cmd::Template { plan, format, out } => cmd_template(&plan, format, out.as_deref(), ecolor),
-        Cmd::Repl { plan, data, locale } => repl::cmd(plan.as_deref(), &data, locale, ecolor),
+        Cmd::Template { plan, format, out } => {
+            cmd_template(&plan, format, locale, out.as_deref(), ecolor)
+        }
+        Cmd::Repl { plan, data } => repl::cmd(plan.as_deref(), &data, locale, ecolor),
     }
 }
 
@@ -861,12 +847,20 @@ fn cmd_test(
     }
 }
 
-fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor: bool) -> i32 {
+fn cmd_template(
+    plan: &Path,
+    format: TemplateFormat,
+    locale: Option<LocaleArg>,
+    out: Option<&Path>,
+    ecolor: bool,
+) -> i32 {
     let mut sources = SourceMap::default();
     let (prog, _) = match load_plan(plan, &mut sources, ecolor) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    // `vi`: the separator `;` (and the byte-order mark), as `eval` writes.
+    let vi = locale_for(locale, Some(plan)) == Locale::Vi;
     let bytes = match format {
         TemplateFormat::Csv => {
             let mut cols: Vec<String> =
@@ -911,15 +905,26 @@ fn cmd_template(plan: &Path, format: TemplateFormat, out: Option<&Path>, ecolor:
                     ind.label.clone().unwrap_or_else(|| ind.id.clone())
                 ));
             }
+            let (sep, other) = if vi { (';', ',') } else { (',', ';') };
             let mut buf = Vec::new();
             {
-                let mut w = csv::Writer::from_writer(&mut buf);
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(sep as u8)
+                    .from_writer(&mut buf);
                 let _ = w.write_record(&cols);
                 let _ = w.flush();
             }
             let mut s = String::from_utf8(buf).unwrap_or_default();
-            let label_line: Vec<String> = labels.iter().map(|l| l.replace(',', ";")).collect();
-            s.push_str(&format!("# {}\n", label_line.join(",")));
+            // The labels, on a `#` line readers skip: the separator inside a
+            // label becomes the other one.
+            let label_line: Vec<String> = labels
+                .iter()
+                .map(|l| l.replace(sep, &other.to_string()))
+                .collect();
+            s.push_str(&format!("# {}\n", label_line.join(&sep.to_string())));
+            if vi {
+                s.insert(0, '\u{feff}');
+            }
             s.into_bytes()
         }
         TemplateFormat::Json => {
