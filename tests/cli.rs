@@ -311,6 +311,48 @@ fn parent_cycle_is_a_data_error() {
     );
 }
 
+/// CLI.md: with `--skip-bad-rows` the bad rows are listed and the rest is
+/// evaluated, a parent cycle and an unknown parent included (and the units
+/// below them, whose collective is left out).
+#[test]
+fn skip_bad_rows_leaves_out_parent_cycles_and_unknown_parents() {
+    let p = project();
+    p.write(
+        "par.csv",
+        "id,parent,v,g\na,,1000,15\nb,a,1000,15\nc,x,1000,15\nd,c,1000,15\ne,f,1000,15\nf,e,1000,15\n",
+    );
+    let r = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./par.csv",
+        "--skip-bad-rows",
+        "--format",
+        "json",
+    ]);
+    r.expect_code(0);
+    let j = r.json();
+    let ids: Vec<&str> = j["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    let skipped: Vec<i64> = j["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(skipped, [4, 5, 6, 7], "{:#}", j["skipped"]);
+    assert!(r.stderr.contains("skipped ./par.csv:4"), "{}", r.stderr);
+    // Without the flag: data errors, nothing evaluated.
+    let r = p.run(["eval", "./plan.thidua", "--data", "./par.csv"]);
+    r.expect_code(1);
+    assert!(r.stdout.is_empty());
+}
+
 #[test]
 fn skip_bad_rows_is_exit_0_and_lists_the_skipped_rows() {
     let p = project();

@@ -69,7 +69,105 @@ pub fn read_files(
         rows.push(row)
     })?;
     ds.rows = rows;
+    if skip_bad_rows && ds.errors.is_empty() {
+        skip_bad_parents(prog, &mut ds);
+    }
     Ok(ds)
+}
+
+/// `--skip-bad-rows` for the `parent` column: per period, the units in a
+/// cycle of parent links, those whose parent is not a unit of the period,
+/// and every unit below one of them are left out and listed, so that the
+/// rest can be evaluated (the evaluation reports them as errors).
+fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
+    if ds.rows.iter().all(|r| r.parent.is_none()) {
+        return;
+    }
+    let current = prog
+        .info
+        .year()
+        .or_else(|| ds.rows.iter().filter_map(|r| r.period).max())
+        .unwrap_or(0);
+    let year = |r: &UnitRow| r.period.unwrap_or(current);
+    let index: HashMap<(i32, &str), usize> = (ds.rows.iter().enumerate())
+        .map(|(i, r)| ((year(r), r.id.as_str()), i))
+        .collect();
+    let parent_of = |i: usize| -> Option<Result<usize, &str>> {
+        let r = ds.rows.get(i)?;
+        let p = r.parent.as_deref()?;
+        Some(index.get(&(year(r), p)).copied().ok_or(p))
+    };
+    let n = ds.rows.len();
+    let mut reason: Vec<Option<String>> = vec![None; n];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, why) in reason.iter_mut().enumerate() {
+        match parent_of(i) {
+            Some(Ok(p)) => {
+                if let Some(c) = children.get_mut(p) {
+                    c.push(i);
+                }
+            }
+            Some(Err(p)) => {
+                *why = Some(format!("the parent `{p}` is not a unit of the same period"))
+            }
+            None => {}
+        }
+    }
+    // Cycles: walk up from each unit; meeting the walk itself is a cycle.
+    let mut state = vec![0u8; n];
+    for start in 0..n {
+        let mut path = Vec::new();
+        let mut cur = Some(start);
+        while let Some(c) = cur {
+            match state.get(c).copied() {
+                Some(1) => {
+                    if let Some(w) = reason.get_mut(c) {
+                        *w = Some("the unit is its own ancestor through `parent`".into());
+                    }
+                    break;
+                }
+                Some(0) => {
+                    if let Some(s) = state.get_mut(c) {
+                        *s = 1;
+                    }
+                    path.push(c);
+                    cur = parent_of(c).and_then(Result::ok);
+                }
+                _ => break,
+            }
+        }
+        for c in path {
+            if let Some(s) = state.get_mut(c) {
+                *s = 2;
+            }
+        }
+    }
+    // Everything below a unit left out goes too.
+    let mut stack: Vec<usize> = (0..n)
+        .filter(|&i| reason.get(i).is_some_and(Option::is_some))
+        .collect();
+    while let Some(u) = stack.pop() {
+        let parent = ds.rows.get(u).map(|r| r.id.clone()).unwrap_or_default();
+        for &c in children.get(u).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(w @ None) = reason.get_mut(c) {
+                *w = Some(format!("its parent `{parent}` is left out"));
+                stack.push(c);
+            }
+        }
+    }
+    if reason.iter().all(Option::is_none) {
+        return;
+    }
+    let rows = std::mem::take(&mut ds.rows);
+    for (r, why) in rows.into_iter().zip(reason) {
+        match why {
+            None => ds.rows.push(r),
+            Some(reason) => {
+                let (file, row) = r.origin.clone().unwrap_or_default();
+                ds.skipped.push(Skipped { file, row, reason });
+            }
+        }
+    }
 }
 
 /// Read every data file, in order, handing each good row to `sink` as soon
