@@ -332,12 +332,7 @@ fn skip_bad_rows_leaves_out_parent_cycles_and_unknown_parents() {
     ]);
     r.expect_code(0);
     let j = r.json();
-    let ids: Vec<&str> = j["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap())
-        .collect();
+    let ids = unit_ids(&j);
     assert_eq!(ids, ["a", "b"]);
     let skipped: Vec<i64> = j["skipped"]
         .as_array()
@@ -368,12 +363,7 @@ fn skip_bad_rows_is_exit_0_and_lists_the_skipped_rows() {
     ]);
     r.expect_code(0);
     let j = r.json();
-    let ids: Vec<&str> = j["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap())
-        .collect();
+    let ids = unit_ids(&j);
     assert_eq!(ids, ["a", "c"]);
     let skipped = j["skipped"].as_array().expect("skipped array");
     assert_eq!(skipped.len(), 1, "{skipped:#?}");
@@ -453,12 +443,7 @@ fn data_files_are_concatenated_comments_skipped_json_read_exactly() {
     ]);
     r.expect_code(0);
     let j = r.json();
-    let ids: Vec<&str> = j["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap())
-        .collect();
+    let ids = unit_ids(&j);
     assert_eq!(ids, ["a", "b", "c"]);
     // Never through a float: 999.99999999999999999 stays below 1000.
     assert_eq!(

@@ -199,6 +199,14 @@ pub fn unit<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no unit `{id}` in the report:\n{report:#}"))
 }
 
+/// The ids of the units of an `eval --format json`, in order.
+pub fn unit_ids(report: &Value) -> Vec<&str> {
+    report["units"]
+        .as_array()
+        .map(|us| us.iter().filter_map(|u| u["id"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// The criterion `crit` of unit `id`.
 #[track_caller]
 pub fn crit<'a>(report: &'a Value, id: &str, crit: &str) -> &'a Value {
