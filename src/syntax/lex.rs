@@ -251,6 +251,22 @@ pub fn unclosed_brace(text: &str) -> Option<usize> {
     stack.last().copied()
 }
 
+/// The offset of the innermost `{` still open at `pos`.
+pub fn open_brace_before(text: &str, pos: usize) -> Option<usize> {
+    let mut stack = Vec::new();
+    walk_code(text.get(..pos)?, |i, c| {
+        match c {
+            b'{' => stack.push(i),
+            b'}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        true
+    });
+    stack.last().copied()
+}
+
 /// The `///` doc comment lines directly above `start`, joined.
 pub fn doc_before(text: &str, start: usize) -> Option<String> {
     let before = text.get(..start)?;

@@ -452,6 +452,15 @@ fn syntax_error(
                 .related(Span::new(file, open, open + 1), "this `{` is never closed")
                 .help("add the closing `}`");
         }
+    } else if let Some(open) = unclosed_before_item(text, start, found) {
+        // An item's first word where the parser was still inside a group,
+        // a points block or a checklist: its `{` was left open.
+        d = d
+            .related(
+                Span::new(file, open, open + 1),
+                format!("this `{{` is not closed before the `{found}`"),
+            )
+            .help(format!("close it with `}}` before the `{found}`"));
     } else if item && !campaign_level && CAMPAIGN_ONLY.contains(&found) {
         d = d.help(format!(
             "`{found}` belongs directly in the campaign, not inside a section: move it after the section's closing `}}`"
@@ -677,6 +686,23 @@ fn inside_item(text: &str, word: &str, file: u32, start: usize) -> Option<Diag> 
         }
     }
     Some(d.help(format!("{article} `{word}` is written `{form}`")))
+}
+
+/// When `found` (at `pos`) starts an item and the innermost `{` open there
+/// is not a campaign's, a section's or a test's (which hold items or
+/// expectations), that `{`: the parser reached the item still inside it.
+fn unclosed_before_item(text: &str, pos: usize, found: &str) -> Option<usize> {
+    if !item_words(true).any(|w| w == found) {
+        return None;
+    }
+    let open = lex::open_brace_before(text, pos)?;
+    let line_start = text.get(..open)?.rfind('\n').map_or(0, |i| i + 1);
+    let head = text.get(line_start..open)?.trim_start();
+    let holds_items = ["campaign", "section", "test"].iter().any(|k| {
+        head.strip_prefix(k)
+            .is_some_and(|r| r.starts_with([' ', '\t']))
+    });
+    (!holds_items).then_some(open)
 }
 
 /// The rules that start an item only a campaign or a section holds (the
