@@ -526,6 +526,50 @@ fn ratings_and_awards_show_id_and_label() {
     }
 }
 
+/// A result missing although its data is there says why in `explain`:
+/// a division by zero, a date out of range. Missing data says nothing more
+/// than its input line.
+#[test]
+fn explain_says_why_a_result_with_its_data_is_missing() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  indicator d \"D\" : date\n  target t \"T\": 10 / x >= 2\n  target u \"U\": d + 99999999999 years > 2024-01-01\n}\n",
+    );
+    p.write("d.csv", "id,x,d\na,0,2024-01-01\nb,,\n");
+    let r = p.run([
+        "explain",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--unit",
+        "a",
+    ]);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains("missing because of a division by zero (10 / 0)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("missing because of a date out of range (01/01/2024 plus"),
+        "{}",
+        r.stdout
+    );
+    let r = p.run([
+        "explain",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--unit",
+        "b",
+    ]);
+    r.expect_code(0);
+    assert!(!r.stdout.contains("because of"), "{}", r.stdout);
+}
+
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
 fn data_takes_several_files_after_one_flag() {

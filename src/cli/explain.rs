@@ -332,6 +332,11 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         let mut line = String::new();
         node_text(prog, &mut line, tnode, None, &r.node, 4);
         out.push_str(line.trim_start());
+        if r.status() == thidua::value::Status::Missing {
+            for why in thidua::eval::missing_reasons(prog, ev, unit, c) {
+                let _ = writeln!(out, "    missing because of {why}");
+            }
+        }
         if let Some(d) = r.days_late() {
             let _ = writeln!(out, "    days late: {d}");
         }

@@ -1791,6 +1791,89 @@ pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
     Some(t)
 }
 
+/// Why criterion `c` is missing for one unit although the data it reads
+/// is there: each computation of its target or deadline whose operands are
+/// present but whose result is not (a division by zero, a number or a
+/// date out of range), in words, for `explain`.
+pub fn missing_reasons(prog: &Program, ev: &Evaluation, unit: &str, c: &Criterion) -> Vec<String> {
+    fn node_exprs<'t>(t: &'t TNode, out: &mut Vec<&'t IExpr>) {
+        match t {
+            TNode::Compare {
+                actual, goal, high, ..
+            } => out.extend([actual, goal].into_iter().chain(high)),
+            TNode::Interval { actual, lo, hi, .. } => out.extend([actual, lo, hi]),
+            TNode::Cond(e) => out.push(e),
+            TNode::Group { children, .. } => {
+                for (_, n, _) in children {
+                    node_exprs(n, out);
+                }
+            }
+        }
+    }
+    let mut exprs = Vec::new();
+    match &c.kind {
+        CritKind::Target(t) => node_exprs(t, &mut exprs),
+        CritKind::Deadline(d) => exprs.extend([&d.date, &d.due]),
+        _ => {}
+    }
+    let value = |e: &IExpr| condition_value(prog, ev, unit, e);
+    let words = |v: &Value| match v {
+        Value::Num(d) => crate::value::fmt_dec(*d),
+        Value::Date(d) => d.format("%d/%m/%Y").to_string(),
+        other => format!("{other:?}"),
+    };
+    let out = std::cell::RefCell::new(Vec::<String>::new());
+    let visit = |e: &IExpr| -> bool {
+        let why = match e {
+            IExpr::Arith(op, a, b) => {
+                let (x, y) = (value(a), value(b));
+                (!x.is_missing() && !y.is_missing() && value(e).is_missing()).then(|| {
+                    match (op, &y) {
+                        (Arith::Div, Value::Num(d)) if d.is_zero() => {
+                            format!("a division by zero ({} / 0)", words(&x))
+                        }
+                        _ => {
+                            let sign = match op {
+                                Arith::Add => "+",
+                                Arith::Sub => "-",
+                                Arith::Mul => "*",
+                                Arith::Div => "/",
+                            };
+                            format!(
+                                "a number too large for a decimal ({} {sign} {})",
+                                words(&x),
+                                words(&y)
+                            )
+                        }
+                    }
+                })
+            }
+            IExpr::DateAdd { date, dur, sub, .. } => {
+                let (d, n) = (value(date), value(dur));
+                (!d.is_missing() && !n.is_missing() && value(e).is_missing()).then(|| {
+                    format!(
+                        "a date out of range ({} {} a duration too long)",
+                        words(&d),
+                        if *sub { "minus" } else { "plus" }
+                    )
+                })
+            }
+            _ => None,
+        };
+        if let Some(w) = why {
+            let mut o = out.borrow_mut();
+            if !o.contains(&w) {
+                o.push(w);
+            }
+        }
+        false
+    };
+    for e in exprs {
+        e.any(&visit);
+    }
+    out.into_inner()
+}
+
 /// The value of a condition for one unit of the campaign's period, after
 /// the evaluation (`explain`).
 pub fn condition_value(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -> Value {
