@@ -189,6 +189,37 @@ fn check_errors_exit_1_warnings_exit_0_unless_denied() {
     p.run(["check", "."]).expect_code(1);
 }
 
+/// CLI.md: `thidua test` runs the tests of the files it is given. A test
+/// file that imports a plan does not run the plan's own tests again, so a
+/// directory with both counts each test once.
+#[test]
+fn test_runs_each_test_once() {
+    let p = Project::new();
+    let test = |name: &str| {
+        format!("test \"{name}\" {{\n  given a {{ v = 1_000 triệu đồng, g = 15% }}\n  expect a.t1 is met\n}}\n")
+    };
+    p.write("plan.thidua", format!("{PLAN}\n{}", test("in the plan")));
+    p.write(
+        "tests.thidua",
+        format!("use \"plan.thidua\"\n{}", test("beside it")),
+    );
+    let r = p.run(["test", "./tests.thidua"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.trim_end().ends_with("1 passed, 0 failed"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("in the plan"), "{}", r.stdout);
+    let r = p.run(["test", "."]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.trim_end().ends_with("2 passed, 0 failed"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn test_command_reports_passed_and_failed() {
     let p = Project::new();

@@ -747,6 +747,16 @@ fn cmd_test(
             Ok(c) => c,
             Err(check::Unreadable(msg)) => return usage(&msg),
         };
+        // The tests of this file only: a campaign it imports brings its
+        // own tests, which run with the file that holds them.
+        let mut checked = checked;
+        if let Some(p) = checked.program.as_mut() {
+            let here = std::fs::canonicalize(f).ok();
+            p.tests.retain(|t| {
+                let path = sources.get(t.span.file).and_then(|x| x.path.clone());
+                path.and_then(|p| std::fs::canonicalize(p).ok()) == here
+            });
+        }
         let has_tests = checked
             .program
             .as_ref()
