@@ -601,6 +601,61 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
     assert!(!r.stdout.contains("because of"), "{}", r.stdout);
 }
 
+/// The REPL with piped input: its standard output and error, together.
+fn repl_script(args: &[&str], script: &str) -> String {
+    use std::io::Write as _;
+    let mut child = bin()
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the REPL starts");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(script.as_bytes())
+            .expect("the script is written");
+    }
+    let out = child.wait_with_output().expect("the REPL ends");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// CLI.md: an expression shows its type when no unit is selected, with no
+/// plan loaded too (the session has a campaign of its own).
+#[test]
+fn repl_without_a_plan_gives_types_and_takes_declarations() {
+    let out = repl_script(
+        &["repl"],
+        "14.5% * 2\nindicator g \"G\" : percent\nlet gap = g - 14.5%\n:type gap\n",
+    );
+    assert!(out.contains(": percent\nadded\nadded\n: percent"), "{out}");
+    assert!(!out.contains("load a plan first"), "{out}");
+}
+
+/// The REPL shows the checker's warnings about the input, and an input that
+/// ends too soon is reported against the input, not the plan.
+#[test]
+fn repl_shows_warnings_and_where_the_input_ends() {
+    let out = repl_script(
+        &[
+            "repl",
+            "examples/bac_giang_2024/plan.thidua",
+            "--data",
+            "examples/bac_giang_2024/data.csv",
+        ],
+        ":unit hiep_hoa\ngrdp_growth > 2\nlet z =\n",
+    );
+    assert!(out.contains("thidua::percent-bare-number"), "{out}");
+    assert!(out.contains("did you mean 2%?"), "{out}");
+    assert!(out.contains("found the end of the input"), "{out}");
+    assert!(!out.contains("plan.thidua:"), "{out}");
+}
+
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
 fn data_takes_several_files_after_one_flag() {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use thidua::check;
 use thidua::data::{self, Locale};
-use thidua::diag::SourceMap;
+use thidua::diag::{Diag, SourceMap};
 use thidua::eval::{self, UnitRow};
 use thidua::ir::Program;
 use thidua::report::{diagnostics, value_text};
@@ -66,6 +66,30 @@ let/target/…     a declaration, added to the campaign if the plan still checks
 :explain CRIT    trace one criterion    :type EXPR     the type of an expression
 :set NAME = V    what-if on the unit    :unset NAME    undo a what-if
 :rank            the ranking            :help  :quit";
+
+/// Move a diagnostic of the session's text onto the user's input
+/// (`input`: its offset and length in `text`) when it lies there, or
+/// just past it (at the brace that closes the campaign around it: the
+/// input ended too soon). Whether it was moved.
+fn onto_input(text: &str, input: Option<(usize, usize)>, d: &mut Diag) -> bool {
+    let (Some((off, len)), Some(sp)) = (input, d.span) else {
+        return false;
+    };
+    let end = off + len;
+    if sp.file != 0 || sp.start < off {
+        return false;
+    }
+    if sp.end <= end {
+        d.span = Some(thidua::diag::Span::new(0, sp.start - off, sp.end - off));
+    } else if sp.start >= end && text.get(end..sp.start).is_some_and(|t| t.trim().is_empty()) {
+        d.span = Some(thidua::diag::Span::new(0, len, len));
+        d.message = d.message.replace("found `}`", "found the end of the input");
+    } else {
+        return false;
+    }
+    d.related.clear();
+    true
+}
 
 impl Session {
     /// Every name completion may offer.
@@ -140,33 +164,44 @@ impl Session {
     /// Check the whole text; errors inside the user's input (starting at
     /// `input.0`, `input.1` bytes long) are shown against the input alone.
     fn check_input(&self, text: &str, input: Option<(usize, usize)>) -> Result<Program, String> {
+        self.check_noting(text, input).map(|(p, _)| p)
+    }
+
+    /// [`Session::check_input`], and the warnings about the input, shown
+    /// against it (a percent compared with a bare number, …).
+    fn check_noting(
+        &self,
+        text: &str,
+        input: Option<(usize, usize)>,
+    ) -> Result<(Program, String), String> {
         let mut sources = SourceMap::default();
         let c = check::check_str(text, &self.source_name(), self.plan.clone(), &mut sources);
-        let errors: Vec<_> = c.diags.iter().filter(|d| d.is_error()).cloned().collect();
+        let mut own = SourceMap::default();
+        if let Some((off, len)) = input {
+            own.add("<input>", None, text.get(off..off + len).unwrap_or(""));
+        }
+        let (errors, warnings): (Vec<_>, Vec<_>) = c.diags.into_iter().partition(Diag::is_error);
         if !errors.is_empty() {
-            let mut own = SourceMap::default();
-            let mut mine = Vec::new();
-            let mut theirs = Vec::new();
+            let (mut mine, mut theirs) = (Vec::new(), Vec::new());
             for mut d in errors {
-                match (input, d.span) {
-                    (Some((off, len)), Some(sp))
-                        if sp.file == 0 && sp.start >= off && sp.end <= off + len =>
-                    {
-                        if own.files.is_empty() {
-                            own.add("<input>", None, text.get(off..off + len).unwrap_or(""));
-                        }
-                        d.span = Some(thidua::diag::Span::new(0, sp.start - off, sp.end - off));
-                        d.related.clear();
-                        mine.push(d);
-                    }
-                    _ => theirs.push(d),
+                if onto_input(text, input, &mut d) {
+                    mine.push(d);
+                } else {
+                    theirs.push(d);
                 }
             }
             let mut out = diagnostics::human(&mine, &own, false);
             out.push_str(&diagnostics::human(&theirs, &sources, false));
             return Err(out);
         }
+        // An indicator just declared is read by what is typed next.
+        let mine: Vec<Diag> = (warnings.into_iter())
+            .filter(|d| d.code != thidua::diag::codes::UNUSED_INDICATOR)
+            .filter_map(|mut d| onto_input(text, input, &mut d).then_some(d))
+            .collect();
+        let notes = diagnostics::human(&mine, &own, false);
         c.program
+            .map(|p| (p, notes))
             .ok_or_else(|| "the plan declares no campaign".to_string())
     }
 
@@ -203,6 +238,23 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// The year of the campaign's period: the plan's, else the data's last.
+    fn current_year(&self) -> Option<i32> {
+        self.prog
+            .as_ref()
+            .and_then(|p| p.info.year())
+            .or_else(|| self.rows.iter().filter_map(|r| r.period).max())
+    }
+
+    /// Without a plan: an empty campaign of the session's own, which
+    /// declarations join and expressions are checked against, until a
+    /// plan is loaded.
+    fn scratch(&mut self) {
+        self.base_text = "campaign repl \"REPL\" {\n}\n".into();
+        self.insert_at = campaign_close(&self.base_text);
+        self.prog = self.load_check().ok();
     }
 
     fn reload_data(&mut self) -> Result<(), String> {
@@ -314,7 +366,7 @@ impl Session {
         let head = "let __repl__ = ";
         let probe = format!("{head}{src}");
         let (text, start) = self.text_with(Some(&probe));
-        let prog = match self.check_input(&text, Some((start + head.len(), src.len()))) {
+        let (prog, notes) = match self.check_noting(&text, Some((start + head.len(), src.len()))) {
             Ok(p) => p,
             // Not an expression a `let` may hold: perhaps one that reads
             // the unit's results (`score + 1`, `t1 is met and rank <= 3`).
@@ -328,7 +380,7 @@ impl Session {
         let def = &prog.lets[li];
         let ty = thidua::report::type_name(&prog, &def.ty, &def.display);
         let Some(unit) = self.unit.clone().filter(|_| !type_only) else {
-            return Ok(format!(": {ty}"));
+            return Ok(format!("{notes}: {ty}"));
         };
         let show = |rows: Vec<UnitRow>| -> Result<String, String> {
             let ev = eval::evaluate(&prog, rows).map_err(|_| "the data has errors".to_string())?;
@@ -340,7 +392,7 @@ impl Session {
                 Some(&def.ty),
             ))
         };
-        self.beside_original(&prog, show)
+        Ok(format!("{notes}{}", self.beside_original(&prog, show)?))
     }
 
     /// `src` read after the evaluation, as a rating, an award or a test
@@ -362,6 +414,12 @@ impl Session {
             let input = sources.files.len().checked_sub(1)?;
             let errors: Vec<_> = (checked.diags.into_iter())
                 .filter(|d| d.is_error() && d.span.is_some_and(|sp| sp.file as usize == input))
+                .map(|mut d| {
+                    d.message = d
+                        .message
+                        .replace("the end of the file", "the end of the input");
+                    d
+                })
                 .collect();
             return (!errors.is_empty()).then(|| Err(diagnostics::human(&errors, &sources, false)));
         };
@@ -476,11 +534,11 @@ impl Session {
                     return Err("load a plan first: `:load FILE`".into());
                 }
                 let (text, start) = self.text_with(Some(line));
-                return match self.check_input(&text, Some((start, line.len()))) {
-                    Ok(p) => {
+                return match self.check_noting(&text, Some((start, line.len()))) {
+                    Ok((p, notes)) => {
                         self.extra.push(line.to_string());
                         self.prog = Some(p);
-                        Ok(Some("added".into()))
+                        Ok(Some(format!("{notes}added")))
                     }
                     Err(e) => Err(e),
                 };
@@ -513,6 +571,8 @@ impl Session {
             ":units" => Ok(Some(
                 self.rows
                     .iter()
+                    // The campaign's period: rows of earlier years are history.
+                    .filter(|r| r.period.is_none() || r.period == self.current_year())
                     .map(|r| {
                         format!(
                             "{}  {}  {}",
@@ -831,6 +891,8 @@ pub fn cmd(
     } else if !data_paths.is_empty() {
         tell!("error: `--data` needs a plan: `thidua repl PLAN --data FILE`");
         return 2;
+    } else {
+        s.scratch();
     }
     let words = Rc::new(RefCell::new(s.words()));
     let tty = std::io::stdin().is_terminal();
