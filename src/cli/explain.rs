@@ -277,6 +277,9 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                 l.id,
                 value_text(prog, v, &l.display, Some(&l.ty))
             );
+            if let Some(d) = &l.doc {
+                let _ = writeln!(out, "      /// {}", d.replace('\n', " "));
+            }
             let mut parts = Vec::new();
             parts.extend(thidua::eval::condition_details(prog, ev, unit, &l.expr));
             for d in parts {
@@ -311,6 +314,9 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
                     ind.id,
                     value_text(prog, &v, &ind.display, Some(&ind.ty))
                 );
+                if let Some(d) = &ind.doc {
+                    let _ = writeln!(out, "      /// {}", d.replace('\n', " "));
+                }
             }
         }
         for l in lets {

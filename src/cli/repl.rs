@@ -379,6 +379,20 @@ impl Session {
             .ok_or("internal: probe lost")?;
         let def = &prog.lets[li];
         let ty = thidua::report::type_name(&prog, &def.ty, &def.display);
+        // A name's doc comment, above its value or type.
+        let name = src.trim();
+        let doc = (prog.lets.iter().find(|l| l.id == name))
+            .and_then(|l| l.doc.as_ref())
+            .or_else(|| {
+                prog.indicators
+                    .iter()
+                    .find(|i| i.id == name)
+                    .and_then(|i| i.doc.as_ref())
+            });
+        let notes = match doc {
+            Some(d) => format!("{notes}/// {}\n", d.replace('\n', "\n/// ")),
+            None => notes,
+        };
         let Some(unit) = self.unit.clone().filter(|_| !type_only) else {
             return Ok(format!("{notes}: {ty}"));
         };

@@ -519,6 +519,9 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
         .clone()
         .unwrap_or_else(|| prog.info.id.clone());
     out.push_str(&format!("{title}\n"));
+    if let Some(d) = &prog.info.doc {
+        out.push_str(&format!("/// {}\n", d.replace('\n', "\n/// ")));
+    }
     let idw = prog
         .criteria
         .iter()
@@ -625,6 +628,9 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
     if let Some(i) = &prog.info.issuer {
         out.push_str(&format!("{i}\n\n"));
     }
+    if let Some(d) = &prog.info.doc {
+        out.push_str(&format!("{d}\n\n"));
+    }
     let mut header = vec!["Đơn vị".to_string()];
     header.extend(prog.criteria.iter().map(|c| c.id.clone()));
     let scored = prog.scoring.is_some();
@@ -678,6 +684,9 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
             c.id,
             c.label.clone().unwrap_or_default()
         ));
+        if let Some(d) = &c.doc {
+            out.push_str(&format!("  {}\n", d.replace('\n', " ")));
+        }
     }
     out
 }
