@@ -656,6 +656,47 @@ fn repl_shows_warnings_and_where_the_input_ends() {
     assert!(!out.contains("plan.thidua:"), "{out}");
 }
 
+/// LANGUAGE.md §1: a `///` doc comment is shown in reports and the REPL,
+/// whatever it documents.
+#[test]
+fn doc_comments_are_shown() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "/// Kế hoạch số 1.\ncampaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  /// Theo báo cáo của Cục Thống kê.\n  indicator g \"G\" : percent\n  /// Khoảng cách tới mục tiêu.\n  let gap = g - 14.5%\n  target t \"T\": gap >= 0%\n  target u \"U\": g >= 14.5%\n}\n",
+    );
+    p.write("d.csv", "id,g\na,15\n");
+    let r = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--format",
+        "md",
+    ]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("Kế hoạch số 1."), "{}", r.stdout);
+    let r = p.run([
+        "explain",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--unit",
+        "a",
+    ]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains("/// Theo báo cáo của Cục Thống kê."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("/// Khoảng cách tới mục tiêu."),
+        "{}",
+        r.stdout
+    );
+}
+
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
 fn data_takes_several_files_after_one_flag() {
