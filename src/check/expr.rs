@@ -380,6 +380,10 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown(&mut self, name: &str, span: Span, scope: &Scope) {
+        // Its declaration was refused, and said so.
+        if self.refused_names.contains(name) {
+            return;
+        }
         let mut cands: Vec<String> = Vec::new();
         cands.extend(self.indicators.iter().map(|i| i.id.clone()));
         cands.extend(self.lets_names());

@@ -191,6 +191,9 @@ pub(crate) struct Checker<'a> {
     pub rating_branches: Vec<String>,
     period: Option<(NaiveDate, NaiveDate)>,
     pub uses_history: bool,
+    /// Names a declaration was refused for (a reserved field, a unit's
+    /// result): reading one is not reported again as an unknown name.
+    pub refused_names: HashSet<String>,
     let_depth: usize,
 }
 
@@ -223,6 +226,7 @@ impl<'a> Checker<'a> {
             rating_branches: Vec::new(),
             period: None,
             uses_history: false,
+            refused_names: HashSet::new(),
             let_depth: 0,
         }
     }
@@ -721,6 +725,7 @@ impl<'a> Checker<'a> {
             "score" | "rank" | "rating" => "read in ratings and awards as the unit's result",
             _ => return false,
         };
+        self.refused_names.insert(name.name.clone());
         self.err(
             codes::DUPLICATE,
             name.span,
