@@ -127,10 +127,20 @@ impl NodeResult {
         if !m.numeric {
             return None;
         }
+        // A ratio over a divisor that is not positive says nothing of how
+        // close the unit came: with a goal of −5, an actual of −10 would
+        // "achieve" 2.
+        let ratio = |a: &Decimal, b: &Decimal| {
+            if b.is_sign_negative() || b.is_zero() {
+                None
+            } else {
+                a.checked_div(*b)
+            }
+        };
         match (self.actual()?, self.goal()?) {
             (Value::Num(x), Value::Num(y)) => match m.op {
-                CmpOp::Ge | CmpOp::Gt => x.checked_div(*y),
-                CmpOp::Le | CmpOp::Lt => y.checked_div(*x),
+                CmpOp::Ge | CmpOp::Gt => ratio(x, y),
+                CmpOp::Le | CmpOp::Lt => ratio(y, x),
                 _ => None,
             },
             _ => None,
