@@ -697,6 +697,33 @@ fn doc_comments_are_shown() {
     );
 }
 
+/// Achievement is a ratio over a positive divisor only: a negative goal
+/// missed gives no achievement and no proportional points.
+#[test]
+fn no_achievement_over_a_goal_that_is_not_positive() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  target d \"D\": x >= -5 { points 10 proportional }\n  target e \"E\": x >= 4 { points 10 proportional }\n}\n",
+    );
+    p.write("d.csv", "id,x\nv,-10\nw,2\n");
+    let r = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--format",
+        "json",
+    ]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(status(&j, "v", "d"), "not_met");
+    assert!(crit(&j, "v", "d")["achievement"].is_null());
+    assert_eq!(crit(&j, "v", "d")["points"], "0");
+    assert_eq!(crit(&j, "w", "e")["achievement"], "0.5");
+    assert_eq!(crit(&j, "w", "e")["points"], "5");
+}
+
 /// CLI.md writes `eval PLAN --data FILE…`: several files after one `--data`.
 #[test]
 fn data_takes_several_files_after_one_flag() {
