@@ -235,20 +235,48 @@ pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
     }
 }
 
-/// The offset of the last `{` that is never closed.
-pub fn unclosed_brace(text: &str) -> Option<usize> {
+/// The `{` most likely left open when some `{` is never closed: its
+/// offset, and the offset of the `}` that shows it, if one does. That is a
+/// `}` starting its line less indented than the line of the `{` it closes
+/// (it lines up with an outer block, whose own `}` is then missing);
+/// without one, the last `{` never closed.
+pub fn unclosed_brace(text: &str) -> Option<(usize, Option<usize>)> {
+    let indent = |pos: usize| {
+        let start = text
+            .get(..pos)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line = text.get(start..).unwrap_or_default();
+        line.len() - line.trim_start_matches([' ', '\t']).len()
+    };
+    let leads_its_line = |pos: usize| {
+        let start = text
+            .get(..pos)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        text.get(start..pos).is_some_and(|t| t.trim().is_empty())
+    };
     let mut stack = Vec::new();
+    let mut shown = None;
     walk_code(text, |i, c| {
         match c {
             b'{' => stack.push(i),
             b'}' => {
-                stack.pop();
+                if let Some(open) = stack.pop() {
+                    if shown.is_none() && leads_its_line(i) && indent(i) < indent(open) {
+                        shown = Some((open, i));
+                    }
+                }
             }
             _ => {}
         }
         true
     });
-    stack.last().copied()
+    let last = *stack.last()?;
+    Some(match shown {
+        Some((open, close)) => (open, Some(close)),
+        None => (last, None),
+    })
 }
 
 /// The offset of the innermost `{` still open at `pos`.

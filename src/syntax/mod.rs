@@ -448,9 +448,8 @@ fn syntax_error(
         .label("here");
     if found.is_empty() {
         if let Some(open) = lex::unclosed_brace(text) {
-            d = d
-                .related(Span::new(file, open, open + 1), "this `{` is never closed")
-                .help("add the closing `}`");
+            let (with, help) = unclosed(d, text, file, open);
+            d = with.help(help);
         }
     } else if let Some(open) = unclosed_before_item(text, start, found) {
         // An item's first word where the parser was still inside a group,
@@ -682,10 +681,39 @@ fn inside_item(text: &str, word: &str, file: u32, start: usize) -> Option<Diag> 
     );
     if found.is_empty() {
         if let Some(open) = lex::unclosed_brace(text) {
-            d = d.related(Span::new(file, open, open + 1), "this `{` is never closed");
+            d = unclosed(d, text, file, open).0;
         }
     }
     Some(d.help(format!("{article} `{word}` is written `{form}`")))
+}
+
+/// The file ended with a `{` open: point at it, and at the `}` that, by
+/// its indentation, closed an outer block instead; and the help to give.
+fn unclosed(
+    d: Diag,
+    text: &str,
+    file: u32,
+    (open, shown): (usize, Option<usize>),
+) -> (Diag, String) {
+    let d = d.related(Span::new(file, open, open + 1), "this `{` is never closed");
+    match shown {
+        Some(close) => {
+            let line_of = |pos: usize| text.get(..pos).map_or(0, |t| t.matches('\n').count()) + 1;
+            let d = d.related(
+                Span::new(file, close, close + 1),
+                "this `}` closes it, but lines up with an outer block",
+            );
+            (
+                d,
+                format!(
+                    "close the block opened on line {} before the `}}` on line {}, which lines up with an outer block",
+                    line_of(open),
+                    line_of(close)
+                ),
+            )
+        }
+        None => (d, "add the closing `}`".into()),
+    }
 }
 
 /// When `found` (at `pos`) starts an item and the innermost `{` open there
