@@ -398,3 +398,25 @@ pub fn campaign_split(text: &str) -> Option<usize> {
     });
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unclosed_brace;
+
+    #[test]
+    fn the_brace_left_open_is_found_by_indentation() {
+        // The group's `}` is missing: the campaign's, at column 0, closes it.
+        let t = "campaign c {\n  target t: all {\n    a >= 1\n}\n";
+        let group = t.find("all {").map(|i| i + 4);
+        let close = t.rfind('}');
+        assert_eq!(unclosed_brace(t), group.map(|g| (g, close)));
+        // Inline blocks and braces in strings and comments do not mislead.
+        let t = "campaign c {\n  target t: a >= 1 { points 10 }\n  // }\n  let s = \"}\"\n";
+        assert_eq!(unclosed_brace(t), t.find('{').map(|o| (o, None)));
+        // Nothing open.
+        assert_eq!(unclosed_brace("campaign c {\n}\n"), None);
+        // Tabs count as indentation.
+        let t = "campaign c {\n\tsection s {\n\t\ttarget t: a >= 1\n\t}\n";
+        assert_eq!(unclosed_brace(t), t.find('{').map(|o| (o, None)));
+    }
+}
