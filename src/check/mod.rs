@@ -1944,7 +1944,7 @@ impl<'a> Checker<'a> {
                         ) if !matches!(t, Type::Date | Type::Duration(_) | Type::Level(_)) => {}
                         (PointsMode::Proportional | PointsMode::Relative, _) => {
                             self.err(codes::INVALID, *span, "proportional points need a target that compares a number with a goal")
-                                .help = Some("use plain `points N`".into());
+                                .help = Some(equality_help(kind).unwrap_or("use plain `points N`").into());
                         }
                         _ => {}
                     }
@@ -1977,7 +1977,8 @@ impl<'a> Checker<'a> {
                                 codes::INVALID,
                                 *span,
                                 "a bonus needs a target that compares a value with a goal",
-                            );
+                            )
+                            .help = equality_help(kind).map(str::to_string);
                             continue;
                         }
                     }
@@ -2018,7 +2019,8 @@ impl<'a> Checker<'a> {
                                 codes::INVALID,
                                 *span,
                                 "a penalty needs a target with a goal, or a deadline",
-                            );
+                            )
+                            .help = equality_help(kind).map(str::to_string);
                             continue;
                         }
                     }
@@ -2291,6 +2293,8 @@ impl<'a> Checker<'a> {
 #[derive(Debug, Clone)]
 pub(crate) enum NodeKind {
     Compare(Type, Display, CmpOp),
+    /// `==` or `!=`: met or not, with no better side.
+    Equality,
     Other,
     Deadline,
     Checklist,
@@ -2298,11 +2302,24 @@ pub(crate) enum NodeKind {
 
 fn node_kind(n: &TNode) -> NodeKind {
     match n {
+        // `==` and `!=` carry their actual and goal, but have no better
+        // side: no proportion, bonus or penalty is measured from them.
+        TNode::Compare {
+            op: CmpOp::Eq | CmpOp::Ne,
+            ..
+        } => NodeKind::Equality,
         TNode::Compare {
             ty, display, op, ..
         } => NodeKind::Compare(ty.clone(), display.clone(), *op),
         _ => NodeKind::Other,
     }
+}
+
+/// Why `==` and `!=` take no proportion, bonus or penalty.
+fn equality_help(kind: &NodeKind) -> Option<&'static str> {
+    matches!(kind, NodeKind::Equality).then_some(
+        "a target written with `==` or `!=` is met or not: write `>=`, `<=`, `>` or `<` to measure how far a unit is from its goal",
+    )
 }
 
 /// The direction a bonus (`bonus == true`) or a penalty on a comparison
