@@ -298,6 +298,41 @@ fn a_data_error_names_the_line_past_comments_and_blank_lines() {
     assert!(r.stderr.contains("bad.csv:11 (column `v`)"), "{}", r.stderr);
 }
 
+/// Old Mac files end their lines with `\r` alone ("CSV (Macintosh)"): a
+/// `#` line ends there (every row after it was read as part of the
+/// comment), and rows are counted by those lines. Header errors name the
+/// header's own line.
+#[test]
+fn carriage_return_lines_and_the_header_line() {
+    let p = project();
+    p.write(
+        "mac.csv",
+        "id,v,g\r# ghi chú\ra,1000,14.5\rb,1000,15\rc,1000,16\r",
+    );
+    let r = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./mac.csv",
+        "--format",
+        "json",
+    ]);
+    r.expect_code(0);
+    assert_eq!(unit_ids(&r.json()), ["a", "b", "c"]);
+    p.write("mac_bad.csv", "id,v,g\ra,1000,14.5\r#\rb,abc,15\r");
+    let r = p.run(["eval", "./plan.thidua", "--data", "./mac_bad.csv"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("mac_bad.csv:4 (column `v`)"),
+        "{}",
+        r.stderr
+    );
+    p.write("head.csv", "# nhập liệu\n\nid,v,v,g\na,1,1,1\n");
+    let r = p.run(["eval", "./plan.thidua", "--data", "./head.csv"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("head.csv:3 (column `v`)"), "{}", r.stderr);
+}
+
 #[test]
 fn all_data_errors_are_reported() {
     let p = project();

@@ -257,6 +257,7 @@ fn read_with<'p>(
                 Sink::Rows(f) => Sink::Rows(&mut **f),
                 Sink::Pending(f) => Sink::Pending(&mut **f),
             },
+            header_row: 1,
         };
         if is_json(p) {
             let bytes = std::fs::read(p).map_err(unreadable)?;
@@ -334,39 +335,84 @@ struct Recent {
     /// The offset of `buf[0]` in the input.
     base: u64,
     buf: Vec<u8>,
+    /// The lines skipped from the next record's position, counted as the
+    /// bytes arrive, so that a long run of comments is not kept.
+    scan: Option<Scan>,
 }
 
+/// A count of the lines skipped from `from`, as far as `at`.
+struct Scan {
+    from: u64,
+    at: u64,
+    lines: usize,
+    comment: bool,
+    done: bool,
+}
+
+/// What [`Recent`] keeps before it counts and forgets the lines it holds.
+const RECENT_BYTES: usize = 1 << 18;
+
 impl Recent {
-    /// The lines skipped from byte `from` (a record's position) to the
-    /// record itself: blank lines and comment lines, as the CSV reader
-    /// skips them (a comment runs to the next `\r` or `\n`). The bytes
-    /// before `from` are forgotten, now and then.
-    fn skipped_from(&mut self, from: u64) -> usize {
-        let start = usize::try_from(from.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        let bytes = self.buf.get(start..).unwrap_or_default();
-        let (mut lines, mut i) = (0, 0);
-        loop {
-            match bytes.get(i) {
-                Some(b'\n') => {
-                    lines += 1;
-                    i += 1;
+    /// The next record is looked for from byte `from`: forget what is
+    /// before it and count from there.
+    fn start(&mut self, from: u64) {
+        self.forget(from);
+        self.scan = Some(Scan {
+            from,
+            at: from,
+            lines: 0,
+            comment: false,
+            done: false,
+        });
+    }
+
+    fn forget(&mut self, before: u64) {
+        let k = usize::try_from(before.saturating_sub(self.base)).unwrap_or(usize::MAX);
+        if k > 0 && k <= self.buf.len() {
+            self.buf.drain(..k);
+            self.base = before;
+        }
+    }
+
+    /// Count on over the bytes held, as the CSV reader skips lines at the
+    /// start of a record: blank ones (`\r` before `\n` ends nothing) and
+    /// comments (to the next `\n`). What is counted is forgotten.
+    fn advance(&mut self) {
+        let Some(s) = self.scan.as_mut().filter(|s| !s.done) else {
+            return;
+        };
+        let k = usize::try_from(s.at.saturating_sub(self.base)).unwrap_or(usize::MAX);
+        for &b in self.buf.get(k..).unwrap_or_default() {
+            if s.comment {
+                if b == b'\n' {
+                    s.lines += 1;
+                    s.comment = false;
                 }
-                Some(b'\r') => i += 1,
-                Some(b'#') => {
-                    let rest = bytes.get(i..).unwrap_or_default();
-                    match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-                        Some(k) => i += k,
-                        None => break,
+            } else {
+                match b {
+                    b'\n' => s.lines += 1,
+                    b'\r' => {}
+                    b'#' => s.comment = true,
+                    _ => {
+                        s.done = true;
+                        break;
                     }
                 }
-                _ => break,
             }
+            s.at += 1;
         }
-        if start >= 1 << 16 && start <= self.buf.len() {
-            self.buf.drain(..start);
-            self.base = from;
+        let at = s.at;
+        self.forget(at);
+    }
+
+    /// The lines skipped from byte `from` (a record's position) to the
+    /// record itself.
+    fn skipped_from(&mut self, from: u64) -> usize {
+        if self.scan.as_ref().is_none_or(|s| s.from != from) {
+            self.start(from);
         }
-        lines
+        self.advance();
+        self.scan.take().map_or(0, |s| s.lines)
     }
 }
 
@@ -379,10 +425,11 @@ struct Tap<R> {
 impl<R: std::io::Read> std::io::Read for Tap<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(out)?;
-        self.recent
-            .borrow_mut()
-            .buf
-            .extend_from_slice(out.get(..n).unwrap_or_default());
+        let mut r = self.recent.borrow_mut();
+        r.buf.extend_from_slice(out.get(..n).unwrap_or_default());
+        if r.buf.len() > RECENT_BYTES {
+            r.advance();
+        }
         Ok(n)
     }
 }
@@ -391,6 +438,11 @@ impl<R: std::io::Read> std::io::Read for Tap<R> {
 struct Lines(std::rc::Rc<std::cell::RefCell<Recent>>);
 
 impl Lines {
+    /// The next record is looked for from `p` (the reader's position).
+    fn start(&self, p: &csv::Position) {
+        self.0.borrow_mut().start(p.byte());
+    }
+
     /// The 1-based line a record starts on, from its position.
     fn of(&self, p: Option<&csv::Position>) -> usize {
         let Some(p) = p else { return 0 };
@@ -401,17 +453,68 @@ impl Lines {
     }
 }
 
+/// Carriage returns alone (the line ends of old Mac files, "CSV
+/// (Macintosh)") read as line feeds, so that a `#` line ends where the
+/// file's line does (the CSV reader ends a comment at `\n` only) and rows
+/// are counted by the file's lines. `\r\n` is left as it is.
+struct LoneCr<B>(B);
+
+impl<B: std::io::BufRead> std::io::Read for LoneCr<B> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let buf = self.0.fill_buf()?;
+        let n = buf.len().min(out.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        // A `\r` that ends what is buffered is decided by the byte after
+        // it: leave it for the next read, unless it is all there is.
+        let last_cr = buf.get(n - 1) == Some(&b'\r') && n == buf.len();
+        let take = if last_cr && n > 1 { n - 1 } else { n };
+        let mut alone = Vec::new();
+        for (i, (o, &b)) in out.iter_mut().zip(buf.iter()).take(take).enumerate() {
+            *o = b;
+            if b == b'\r' && buf.get(i + 1).is_some_and(|&x| x != b'\n') {
+                *o = b'\n';
+            } else if b == b'\r' && i + 1 == buf.len() {
+                alone.push(i);
+            }
+        }
+        self.0.consume(take);
+        // The only byte was a `\r`: look at the next one.
+        for i in alone {
+            if self.0.fill_buf()?.first() != Some(&b'\n') {
+                if let Some(o) = out.get_mut(i) {
+                    *o = b'\n';
+                }
+            }
+        }
+        Ok(take)
+    }
+}
+
+/// Whether the start of a file ends a line with a `\r` alone.
+fn lone_cr(head: &[u8]) -> bool {
+    head.windows(2)
+        .any(|w| matches!(w, [b'\r', next] if *next != b'\n'))
+        || (head.last() == Some(&b'\r') && head.len() < (1 << 16))
+}
+
 /// A CSV reader over a file: the byte-order mark skipped, the separator
 /// (`,` or `;`) chosen from the first line that is not a comment; and the
 /// line numbers of its records.
-fn csv_reader(
-    input: impl std::io::Read,
-) -> std::io::Result<(csv::Reader<impl std::io::Read>, Lines)> {
+fn csv_reader<'a>(
+    input: impl std::io::Read + 'a,
+) -> std::io::Result<(csv::Reader<impl std::io::Read + 'a>, Lines)> {
     use std::io::{BufRead, Read};
-    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
-    if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-        input.consume(3);
+    let mut raw = std::io::BufReader::with_capacity(1 << 16, input);
+    if raw.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        raw.consume(3);
     }
+    let mut input: Box<dyn BufRead + 'a> = if lone_cr(raw.fill_buf()?) {
+        Box::new(std::io::BufReader::with_capacity(1 << 16, LoneCr(raw)))
+    } else {
+        Box::new(raw)
+    };
     // Read up to the first line that is not a comment or blank, to choose
     // the separator; those lines are read again by the CSV reader.
     let mut head = Vec::new();
@@ -511,6 +614,8 @@ struct Reader<'r, 'p> {
     columns: &'r mut HashSet<String>,
     ids: &'r mut IdSet,
     sink: Sink<'r, 'p>,
+    /// The line of the file's header row (1 but for comments above it).
+    header_row: usize,
 }
 
 enum Col {
@@ -829,7 +934,7 @@ impl<'r, 'p> Reader<'r, 'p> {
             let h = h.trim();
             if !seen.insert(h.to_string()) {
                 self.error(
-                    1,
+                    self.header_row,
                     Some(h),
                     format!("column `{h}` appears twice"),
                     Some("remove the second column".into()),
@@ -851,7 +956,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                         let cands: Vec<&str> =
                             self.prog.indicators.iter().map(|i| i.id.as_str()).collect();
                         let mut d = Diag::warning(codes::UNKNOWN_COLUMN, format!("column `{h}` matches no indicator, checklist item or reserved field"))
-                            .located(DataLocation { file: self.file.clone(), row: 1, column: Some(h.to_string()) });
+                            .located(DataLocation { file: self.file.clone(), row: self.header_row, column: Some(h.to_string()) });
                         d.help = Some(match crate::diag::nearest(h, cands.iter().copied()) {
                             Some(n) => format!("did you mean `{n}`?"),
                             None => "the column is ignored".into(),
@@ -875,6 +980,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 return;
             }
         };
+        lines.start(&csv::Position::new());
         let header = match rdr.byte_headers() {
             Ok(h) => h.clone(),
             Err(e) => {
@@ -882,6 +988,8 @@ impl<'r, 'p> Reader<'r, 'p> {
                 return;
             }
         };
+        // The header's line, past the comments and blank lines above it.
+        self.header_row = lines.of(Some(&csv::Position::new()));
         let mut headers: Vec<String> = Vec::with_capacity(header.len());
         for cell in header.iter() {
             match std::str::from_utf8(cell) {
@@ -902,7 +1010,7 @@ impl<'r, 'p> Reader<'r, 'p> {
         }
         if headers.len() > LIMIT_COLUMNS {
             self.error(
-                1,
+                self.header_row,
                 None,
                 format!(
                     "the header has {} columns; at most {LIMIT_COLUMNS} are read",
@@ -914,7 +1022,7 @@ impl<'r, 'p> Reader<'r, 'p> {
         }
         if !headers.iter().any(|h| h == "id") {
             self.error(
-                1,
+                self.header_row,
                 None,
                 "the data has no `id` column".into(),
                 Some("the first column of a data file is the unit id: `id,name,bloc,…`".into()),
@@ -938,6 +1046,7 @@ impl<'r, 'p> Reader<'r, 'p> {
         let mut rec = csv::ByteRecord::new();
         let mut records = 0usize;
         loop {
+            lines.start(rdr.position());
             match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
@@ -1538,6 +1647,39 @@ fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod scale_tests {
+    use super::LoneCr;
+
+    /// Lone carriage returns read as line feeds, `\r\n` kept, whatever the
+    /// sizes of the reads and of the buffer below.
+    #[test]
+    fn lone_carriage_returns_read_as_line_feeds() {
+        use std::io::Read;
+        let cases: [(&[u8], &[u8]); 5] = [
+            (b"a\rb\r", b"a\nb\n"),
+            (b"a\r\nb\r\n", b"a\r\nb\r\n"),
+            (b"\r\r\n\r", b"\n\r\n\n"),
+            (b"x\r", b"x\n"),
+            (b"", b""),
+        ];
+        for (input, want) in cases {
+            for cap in [1, 2, 3, 64] {
+                for chunk in [1, 2, 5, 64] {
+                    let mut r = LoneCr(std::io::BufReader::with_capacity(cap, input));
+                    let mut got = Vec::new();
+                    let mut buf = vec![0u8; chunk];
+                    loop {
+                        let n = r.read(&mut buf).expect("reads");
+                        if n == 0 {
+                            break;
+                        }
+                        got.extend_from_slice(buf.get(..n).unwrap_or_default());
+                    }
+                    assert_eq!(got, want, "{input:?}, buffer {cap}, reads of {chunk}");
+                }
+            }
+        }
+    }
+
     use super::scale;
     use rust_decimal::Decimal;
     use std::str::FromStr;
