@@ -241,20 +241,26 @@ pub fn prescan(text: &str, file: u32) -> Result<(), Vec<Diag>> {
 /// (it lines up with an outer block, whose own `}` is then missing);
 /// without one, the last `{` never closed.
 pub fn unclosed_brace(text: &str) -> Option<(usize, Option<usize>)> {
+    // Where each line starts, found once: a long line with many braces
+    // must not be scanned for each of them.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // The indentation of the line holding `pos`, and where its text starts.
     let indent = |pos: usize| {
-        let start = text
-            .get(..pos)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        let line = text.get(start..).unwrap_or_default();
-        line.len() - line.trim_start_matches([' ', '\t']).len()
+        let k = starts.partition_point(|&s| s <= pos);
+        let start = starts.get(k.wrapping_sub(1)).copied().unwrap_or(0);
+        let ws: &[u8] = text.as_bytes().get(start..).unwrap_or_default();
+        let width = ws.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        (width, start + width, ws.get(..width).unwrap_or_default())
     };
-    let leads_its_line = |pos: usize| {
-        let start = text
-            .get(..pos)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |i| i + 1);
-        text.get(start..pos).is_some_and(|t| t.trim().is_empty())
+    // A `}` that begins its line, less indented than its `{` with the same
+    // kind of whitespace (a tab and spaces cannot be compared).
+    let outdented = |open: usize, close: usize| {
+        let (wc, text_at, kc) = indent(close);
+        let (wo, _, ko) = indent(open);
+        let all = |c: u8| kc.iter().chain(ko).all(|&x| x == c);
+        text_at == close && wc < wo && (all(b' ') || all(b'\t'))
     };
     let mut stack = Vec::new();
     let mut shown = None;
@@ -263,7 +269,7 @@ pub fn unclosed_brace(text: &str) -> Option<(usize, Option<usize>)> {
             b'{' => stack.push(i),
             b'}' => {
                 if let Some(open) = stack.pop() {
-                    if shown.is_none() && leads_its_line(i) && indent(i) < indent(open) {
+                    if shown.is_none() && outdented(open, i) {
                         shown = Some((open, i));
                     }
                 }
@@ -417,6 +423,9 @@ mod tests {
         assert_eq!(unclosed_brace("campaign c {\n}\n"), None);
         // Tabs count as indentation.
         let t = "campaign c {\n\tsection s {\n\t\ttarget t: a >= 1\n\t}\n";
+        assert_eq!(unclosed_brace(t), t.find('{').map(|o| (o, None)));
+        // A tab and spaces are not compared.
+        let t = "campaign c {\n    section s {\n        target t: a >= 1\n\t}\n";
         assert_eq!(unclosed_brace(t), t.find('{').map(|o| (o, None)));
     }
 }
