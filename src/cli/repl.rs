@@ -542,7 +542,9 @@ impl Session {
                 "section",
             ]
             .contains(&cmd)
-                && !arg.is_empty();
+                // A declaration names something next: `rating == a` is a
+                // comparison.
+                && arg.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
             if decl {
                 if self.prog.is_none() {
                     return Err("load a plan first: `:load FILE`".into());
