@@ -368,7 +368,13 @@ impl IExpr {
         if pred(self) {
             return true;
         }
-        let any = |e: &IExpr| e.any(pred);
+        let mut found = false;
+        self.for_each_child(&mut |c| found = found || c.any(pred));
+        found
+    }
+
+    /// `f` on each expression directly inside this one.
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a IExpr)) {
         match self {
             IExpr::Const(_)
             | IExpr::DateLit(_)
@@ -382,14 +388,14 @@ impl IExpr {
             | IExpr::StatusOf(_)
             | IExpr::Awarded(_)
             | IExpr::RatingIs(_)
-            | IExpr::Has(..) => false,
+            | IExpr::Has(..) => {}
             IExpr::Neg(x)
             | IExpr::Not(x)
             | IExpr::Present(x)
             | IExpr::Previous(x)
             | IExpr::At(x, _)
             | IExpr::Streak(x)
-            | IExpr::StatusCmp(_, x, _) => any(x),
+            | IExpr::StatusCmp(_, x, _) => f(x),
             IExpr::And(a, b)
             | IExpr::Or(a, b)
             | IExpr::Arith(_, a, b)
@@ -398,16 +404,26 @@ impl IExpr {
             | IExpr::Coalesce(a, b)
             | IExpr::DateAdd {
                 date: a, dur: b, ..
-            } => any(a) || any(b),
-            IExpr::InRange(a, b, c) | IExpr::If(a, b, c) => any(a) || any(b) || any(c),
-            IExpr::Call(_, args) => args.iter().any(any),
-            IExpr::Agg { cond, expr, .. } => {
-                cond.as_deref().is_some_and(any) || expr.as_deref().is_some_and(any)
+            } => {
+                f(a);
+                f(b);
             }
-            IExpr::UnitAttr(_, a) => match a {
-                UnitAttr::Expr(x) => any(x),
-                _ => false,
-            },
+            IExpr::InRange(a, b, c) | IExpr::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            IExpr::Call(_, args) => args.iter().for_each(f),
+            IExpr::Agg { cond, expr, .. } => cond
+                .as_deref()
+                .into_iter()
+                .chain(expr.as_deref())
+                .for_each(f),
+            IExpr::UnitAttr(_, a) => {
+                if let UnitAttr::Expr(x) = a {
+                    f(x)
+                }
+            }
         }
     }
 }

@@ -1827,61 +1827,53 @@ pub fn missing_reasons(prog: &Program, ev: &Evaluation, unit: &str, c: &Criterio
         _ => {}
     }
     let value = |e: &IExpr| condition_value(prog, ev, unit, e);
-    let words = |v: &Value| match v {
-        Value::Num(d) => crate::value::fmt_dec(*d),
-        Value::Date(d) => d.format("%d/%m/%Y").to_string(),
-        other => format!("{other:?}"),
-    };
-    let out = std::cell::RefCell::new(Vec::<String>::new());
-    let visit = |e: &IExpr| -> bool {
+    let mut out = Vec::<String>::new();
+    let mut seen_lets = vec![false; prog.lets.len()];
+    let mut stack: Vec<&IExpr> = exprs;
+    while let Some(e) = stack.pop() {
         let why = match e {
             IExpr::Arith(op, a, b) => {
                 let (x, y) = (value(a), value(b));
                 (!x.is_missing() && !y.is_missing() && value(e).is_missing()).then(|| {
                     match (op, &y) {
                         (Arith::Div, Value::Num(d)) if d.is_zero() => {
-                            format!("a division by zero ({} / 0)", words(&x))
+                            "a division by zero".to_string()
                         }
-                        _ => {
-                            let sign = match op {
-                                Arith::Add => "+",
-                                Arith::Sub => "-",
-                                Arith::Mul => "*",
-                                Arith::Div => "/",
-                            };
-                            format!(
-                                "a number too large for a decimal ({} {sign} {})",
-                                words(&x),
-                                words(&y)
-                            )
-                        }
+                        _ => "a number too large for a decimal".to_string(),
                     }
                 })
             }
             IExpr::DateAdd { date, dur, sub, .. } => {
                 let (d, n) = (value(date), value(dur));
-                (!d.is_missing() && !n.is_missing() && value(e).is_missing()).then(|| {
-                    format!(
+                match d {
+                    Value::Date(day) if !n.is_missing() && value(e).is_missing() => Some(format!(
                         "a date out of range ({} {} a duration too long)",
-                        words(&d),
+                        day.format("%d/%m/%Y"),
                         if *sub { "minus" } else { "plus" }
-                    )
-                })
+                    )),
+                    _ => None,
+                }
             }
             _ => None,
         };
-        if let Some(w) = why {
-            let mut o = out.borrow_mut();
-            if !o.contains(&w) {
-                o.push(w);
-            }
+        if let Some(w) = why.filter(|w| !out.contains(w)) {
+            out.push(w);
         }
-        false
-    };
-    for e in exprs {
-        e.any(&visit);
+        match e {
+            // Read in another period or of other units: their values here
+            // would not be the ones computed.
+            IExpr::Previous(_) | IExpr::At(..) | IExpr::Streak(_) | IExpr::Agg { .. } => {}
+            // A `let` the condition reads: its own computations.
+            IExpr::Let(k) => {
+                if let (Some(s @ false), Some(l)) = (seen_lets.get_mut(*k), prog.lets.get(*k)) {
+                    *s = true;
+                    stack.push(&l.expr);
+                }
+            }
+            _ => e.for_each_child(&mut |c| stack.push(c)),
+        }
     }
-    out.into_inner()
+    out
 }
 
 /// The value of a condition for one unit of the campaign's period, after
