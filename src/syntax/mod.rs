@@ -724,12 +724,14 @@ fn unclosed_before_item(text: &str, pos: usize, found: &str) -> Option<usize> {
         return None;
     }
     let open = lex::open_brace_before(text, pos)?;
-    let line_start = text.get(..open)?.rfind('\n').map_or(0, |i| i + 1);
-    let head = text.get(line_start..open)?.trim_start();
-    let holds_items = ["campaign", "section", "test"].iter().any(|k| {
-        head.strip_prefix(k)
-            .is_some_and(|r| r.starts_with([' ', '\t']))
-    });
+    // What opens the block: the words since the brace before it, over as
+    // many lines as they take (`campaign c` may have its label and `{` on
+    // the next line).
+    let head_start = text.get(..open)?.rfind(['{', '}']).map_or(0, |i| i + 1);
+    let head = text.get(head_start..open)?;
+    let holds_items = head
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| ["campaign", "section", "test"].contains(&w));
     (!holds_items).then_some(open)
 }
 
