@@ -108,7 +108,9 @@ fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
                 }
             }
             Some(Err(p)) => {
-                *why = Some(format!("the parent `{p}` is not a unit of the same period"))
+                *why = Some(format!(
+                    "the parent `{p}` is not a unit of the same period (or its row was left out)"
+                ))
             }
             None => {}
         }
@@ -120,9 +122,13 @@ fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
         let mut cur = Some(start);
         while let Some(c) = cur {
             match state.get(c).copied() {
+                // Back on this walk: every unit from `c` on is in the cycle.
                 Some(1) => {
-                    if let Some(w) = reason.get_mut(c) {
-                        *w = Some("the unit is its own ancestor through `parent`".into());
+                    let from = path.iter().position(|&u| u == c).unwrap_or(0);
+                    for &u in path.get(from..).unwrap_or_default() {
+                        if let Some(w) = reason.get_mut(u) {
+                            *w = Some("the unit is its own ancestor through `parent`".into());
+                        }
                     }
                     break;
                 }
