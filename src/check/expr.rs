@@ -419,6 +419,7 @@ impl<'a> Checker<'a> {
         } else {
             "name"
         };
+        let criterion = self.criteria_names.contains_key(name);
         let d = self.err(
             codes::UNKNOWN_NAME,
             span,
@@ -426,6 +427,13 @@ impl<'a> Checker<'a> {
         );
         let result = ["score", "rank", "rating"].contains(&name);
         d.help = Some(match nearest(name, cands.iter().map(|s| s.as_str())) {
+            // A criterion's id alone: its status is read with `status(…)`.
+            _ if criterion && scope.post => format!(
+                "`{name}` is a criterion: read its status as `status({name})`, e.g. `status({name}) == met`"
+            ),
+            _ if criterion => format!(
+                "`{name}` is a criterion: its status is read as `status({name})`, in ratings, awards and tests"
+            ),
             // A unit's result, outside the conditions that read it.
             _ if result && !scope.post => format!(
                 "`{name}` is the unit's result: it is read in ratings, awards and tests, after the criteria, not in a target or a `let`"

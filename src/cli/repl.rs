@@ -423,23 +423,25 @@ impl Session {
             &mut sources,
             src,
         );
+        // Its own diagnostics: the plan checked without it.
+        let input = sources.files.len().checked_sub(1)?;
+        let (errors, warnings): (Vec<_>, Vec<_>) = (checked.diags.into_iter())
+            .filter(|d| d.span.is_some_and(|sp| sp.file as usize == input))
+            .map(|mut d| {
+                d.message = (d
+                    .message
+                    .replace("the end of the file", "the end of the input"))
+                .replace("end of file", "the end of the input");
+                d
+            })
+            .partition(Diag::is_error);
         let (Some(prog), Some(probe)) = (checked.program, probe) else {
-            // Its own errors, if it has any: the plan checked without it.
-            let input = sources.files.len().checked_sub(1)?;
-            let errors: Vec<_> = (checked.diags.into_iter())
-                .filter(|d| d.is_error() && d.span.is_some_and(|sp| sp.file as usize == input))
-                .map(|mut d| {
-                    d.message = d
-                        .message
-                        .replace("the end of the file", "the end of the input");
-                    d
-                })
-                .collect();
             return (!errors.is_empty()).then(|| Err(diagnostics::human(&errors, &sources, false)));
         };
+        let notes = diagnostics::human(&warnings, &sources, false);
         let ty = thidua::report::type_name(&prog, &probe.ty, &probe.display);
         let Some(unit) = self.unit.clone().filter(|_| !type_only) else {
-            return Some(Ok(format!(": {ty}")));
+            return Some(Ok(format!("{notes}: {ty}")));
         };
         let show = |rows: Vec<UnitRow>| -> Result<String, String> {
             let ev = eval::evaluate(&prog, rows).map_err(|_| "the data has errors".to_string())?;
@@ -449,7 +451,10 @@ impl Session {
             let v = eval::condition_value(&prog, &ev, &unit, &probe.expr);
             Ok(value_text(&prog, &v, &probe.display, Some(&probe.ty)))
         };
-        Some(self.beside_original(&prog, show))
+        Some(
+            self.beside_original(&prog, show)
+                .map(|v| format!("{notes}{v}")),
+        )
     }
 
     fn eval_unit(&self, id: &str) -> Result<String, String> {
