@@ -690,6 +690,9 @@ fn repl_without_a_plan_gives_types_and_takes_declarations() {
     );
     assert!(out.contains(": percent\nadded\nadded\n: percent"), "{out}");
     assert!(!out.contains("load a plan first"), "{out}");
+    // Input still open when it ends is checked as it is, not dropped.
+    let out = repl_script(&["repl"], "let z = (1\n");
+    assert!(out.contains("found the end of the input"), "{out}");
 }
 
 /// The REPL shows the checker's warnings about the input, and an input that

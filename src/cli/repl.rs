@@ -952,8 +952,20 @@ pub fn cmd(
                 Err(_) => break,
             },
             None => {
-                // Piped input: lines join while a brace or parenthesis is open.
-                let Some(Ok(l)) = lines.next() else { break };
+                // Piped input: lines join while a brace or parenthesis is open;
+                // what is still open when the input ends is checked as it is,
+                // so that its error is shown.
+                let Some(Ok(l)) = lines.next() else {
+                    if pending.trim().is_empty() {
+                        break;
+                    }
+                    match s.handle(&std::mem::take(&mut pending)) {
+                        Ok(Some(out)) => say!("{out}"),
+                        Err(e) if e != "\u{0}quit" => tell!("{}", e.trim_end()),
+                        _ => {}
+                    }
+                    break;
+                };
                 pending.push_str(&l);
                 pending.push('\n');
                 if balance(&pending) > 0 {
