@@ -693,6 +693,12 @@ fn repl_without_a_plan_gives_types_and_takes_declarations() {
     // Input still open when it ends is checked as it is, not dropped.
     let out = repl_script(&["repl"], "let z = (1\n");
     assert!(out.contains("found the end of the input"), "{out}");
+    // A `}` that closes nothing typed would close the session's campaign.
+    let out = repl_script(&["repl"], "let z = 1 }\n");
+    assert!(
+        out.contains("this `}` closes no `{` of what you typed"),
+        "{out}"
+    );
 }
 
 /// The REPL shows the checker's warnings about the input, and an input that

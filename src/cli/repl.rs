@@ -535,6 +535,18 @@ impl Session {
             None => (line, ""),
         };
         if !cmd.starts_with(':') {
+            if let Some(at) = stray_brace(line) {
+                let mut own = SourceMap::default();
+                own.add("<input>", None, line);
+                let d = Diag::error(
+                    thidua::diag::codes::SYNTAX,
+                    "this `}` closes no `{` of what you typed",
+                )
+                .at(thidua::diag::Span::new(0, at, at + 1))
+                .label("here")
+                .help("remove it: what you type is added inside the campaign, which stays open");
+                return Err(diagnostics::human(&[d], &own, false));
+            }
             let decl = [
                 "let",
                 "target",
@@ -677,6 +689,24 @@ impl Session {
             other => Err(format!("unknown command `{other}`; `:help` lists them")),
         }
     }
+}
+
+/// The offset of the first `}` of `s` that closes no `{` of `s` (outside
+/// strings).
+fn stray_brace(s: &str) -> Option<usize> {
+    let (mut depth, mut in_str) = (0u32, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => in_str = !in_str,
+            '{' if !in_str => depth += 1,
+            '}' if !in_str => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return Some(i),
+            },
+            _ => {}
+        }
+    }
+    None
 }
 
 fn balance(s: &str) -> i64 {
