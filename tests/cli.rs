@@ -55,15 +55,7 @@ fn exit_0_on_success() {
     .expect_code(0);
     p.run(["test", "./plan.thidua"]).expect_code(0);
     p.run(["template", "./plan.thidua"]).expect_code(0);
-    p.run([
-        "explain",
-        "./plan.thidua",
-        "--data",
-        "./data.csv",
-        "--unit",
-        "a",
-    ])
-    .expect_code(0);
+    explain(&p, "./plan.thidua", "./data.csv", "a").expect_code(0);
     p.run([
         "explain",
         "./plan.thidua",
@@ -309,14 +301,7 @@ fn carriage_return_lines_and_the_header_line() {
         "mac.csv",
         "id,v,g\r# ghi chú\ra,1000,14.5\rb,1000,15\rc,1000,16\r",
     );
-    let r = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./mac.csv",
-        "--format",
-        "json",
-    ]);
+    let r = eval_json_in(&p, "./plan.thidua", "./mac.csv");
     r.expect_code(0);
     assert_eq!(unit_ids(&r.json()), ["a", "b", "c"]);
     p.write("mac_bad.csv", "id,v,g\ra,1000,14.5\r#\rb,abc,15\r");
@@ -340,14 +325,7 @@ fn all_data_errors_are_reported() {
         "bad.csv",
         "id,v,g\na,x1,14.5\nb,1000,y2\n,1,1\nd,1,1\nd,2,2\n",
     );
-    let r = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./bad.csv",
-        "--format",
-        "json",
-    ]);
+    let r = eval_json_in(&p, "./plan.thidua", "./bad.csv");
     r.expect_code(1);
     assert!(r.stdout.is_empty());
     for needle in ["x1", "y2", "`id`", "`d`"] {
@@ -449,14 +427,7 @@ fn skip_bad_rows_is_exit_0_and_lists_the_skipped_rows() {
 fn unknown_and_missing_columns_are_warnings() {
     let p = project();
     p.write("d.csv", "id,v,zzz\na,1000,1\n");
-    let r = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./d.csv",
-        "--format",
-        "json",
-    ]);
+    let r = eval_json_in(&p, "./plan.thidua", "./d.csv");
     r.expect_code(0);
     let j = r.json();
     let w: Vec<&Value> = j["warnings"].as_array().unwrap().iter().collect();
@@ -533,14 +504,7 @@ fn bool_and_text_targets_carry_their_actual() {
         "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator done \"Xong\" : bool\n  indicator note \"Ghi chú\" : text\n  indicator n \"N\" : number\n  target tb \"B\": done\n  target tt \"T\": note == \"ok\"\n  target tn \"N\": n != 3\n}\n",
     );
     p.write("d.csv", "id,done,note,n\nu,no,ok,5\nv,,,\n");
-    let r = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./d.csv",
-        "--format",
-        "json",
-    ]);
+    let r = eval_json_in(&p, "./plan.thidua", "./d.csv");
     r.expect_code(0);
     let j = r.json();
     assert_eq!(status(&j, "u", "tb"), "not_met");
@@ -603,14 +567,7 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
         "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  indicator d \"D\" : date\n  target t \"T\": 10 / x >= 2\n  target u \"U\": d + 99999999999 years > 2024-01-01\n}\n",
     );
     p.write("d.csv", "id,x,d\na,0,2024-01-01\nb,,\n");
-    let r = p.run([
-        "explain",
-        "./plan.thidua",
-        "--data",
-        "./d.csv",
-        "--unit",
-        "a",
-    ]);
+    let r = explain(&p, "./plan.thidua", "./d.csv", "a");
     r.expect_code(0);
     assert!(
         r.stdout.contains("missing because of a division by zero\n"),
@@ -623,14 +580,7 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
         "{}",
         r.stdout
     );
-    let r = p.run([
-        "explain",
-        "./plan.thidua",
-        "--data",
-        "./d.csv",
-        "--unit",
-        "b",
-    ]);
+    let r = explain(&p, "./plan.thidua", "./d.csv", "b");
     r.expect_code(0);
     assert!(!r.stdout.contains("because of"), "{}", r.stdout);
     // Through a `let`; not through `previous`, whose values are another
@@ -639,14 +589,7 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
         "plan2.thidua",
         "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  let r = 10 / x\n  target t \"T\": r >= 2\n  target u \"U\": previous(10 / x) >= 2\n}\n",
     );
-    let r = p.run([
-        "explain",
-        "./plan2.thidua",
-        "--data",
-        "./d.csv",
-        "--unit",
-        "a",
-    ]);
+    let r = explain(&p, "./plan2.thidua", "./d.csv", "a");
     r.expect_code(0);
     assert_eq!(
         r.stdout.matches("because of a division by zero").count(),
@@ -654,6 +597,16 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
         "{}",
         r.stdout
     );
+}
+
+/// `thidua explain PLAN --data DATA --unit UNIT` in the project.
+fn explain(p: &Project, plan: &str, data: &str, unit: &str) -> Run {
+    p.run(["explain", plan, "--data", data, "--unit", unit])
+}
+
+/// `thidua eval PLAN --data DATA --format json` in the project.
+fn eval_json_in(p: &Project, plan: &str, data: &str) -> Run {
+    p.run(["eval", plan, "--data", data, "--format", "json"])
 }
 
 /// The REPL with piped input: its standard output and error, together.
@@ -742,14 +695,7 @@ fn doc_comments_are_shown() {
     ]);
     r.expect_code(0);
     assert!(r.stdout.contains("Kế hoạch số 1."), "{}", r.stdout);
-    let r = p.run([
-        "explain",
-        "./plan.thidua",
-        "--data",
-        "./d.csv",
-        "--unit",
-        "a",
-    ]);
+    let r = explain(&p, "./plan.thidua", "./d.csv", "a");
     r.expect_code(0);
     assert!(
         r.stdout.contains("/// Theo báo cáo của Cục Thống kê."),
@@ -773,14 +719,7 @@ fn no_achievement_over_a_goal_that_is_not_positive() {
         "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator x \"X\" : number\n  target d \"D\": x >= -5 { points 10 proportional }\n  target e \"E\": x >= 4 { points 10 proportional }\n}\n",
     );
     p.write("d.csv", "id,x\nv,-10\nw,2\n");
-    let r = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./d.csv",
-        "--format",
-        "json",
-    ]);
+    let r = eval_json_in(&p, "./plan.thidua", "./d.csv");
     r.expect_code(0);
     let j = r.json();
     assert_eq!(status(&j, "v", "d"), "not_met");
@@ -954,14 +893,7 @@ fn locale_from_thidua_toml_and_the_flag_wins() {
     let p = project();
     p.write("thidua.toml", "locale = \"vi\"\n");
     p.write("vi.csv", "id,v,g\na,\"1.234,5\",\"14,5\"\n");
-    let r = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./vi.csv",
-        "--format",
-        "json",
-    ]);
+    let r = eval_json_in(&p, "./plan.thidua", "./vi.csv");
     r.expect_code(0);
     assert_eq!(crit(&r.json(), "a", "t1")["actual"]["value"], "1234.5");
     p.run([
@@ -1122,14 +1054,7 @@ fn out_writes_the_file_and_not_stdout() {
     let written = std::fs::read_to_string(p.path("report.json")).expect("--out file");
     let j: Value = serde_json::from_str(&written).expect("JSON in the --out file");
     assert_eq!(j["units"].as_array().map(|a| a.len()), Some(2));
-    let stdout = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./data.csv",
-        "--format",
-        "json",
-    ]);
+    let stdout = eval_json_in(&p, "./plan.thidua", "./data.csv");
     assert_eq!(
         written.trim(),
         stdout.stdout.trim(),
@@ -1643,14 +1568,7 @@ fn template_csv_is_read_back_by_eval_without_edits() {
     );
 
     p.write("tpl.csv", &r.stdout);
-    let e = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./tpl.csv",
-        "--format",
-        "json",
-    ]);
+    let e = eval_json_in(&p, "./plan.thidua", "./tpl.csv");
     e.expect_code(0);
     let j = e.json();
     assert_eq!(j["units"].as_array().map(|a| a.len()), Some(0));
@@ -1675,14 +1593,7 @@ fn template_csv_is_read_back_by_eval_without_edits() {
     filled.push_str(&row.join(","));
     filled.push('\n');
     p.write("filled.csv", filled);
-    let e = p.run([
-        "eval",
-        "./plan.thidua",
-        "--data",
-        "./filled.csv",
-        "--format",
-        "json",
-    ]);
+    let e = eval_json_in(&p, "./plan.thidua", "./filled.csv");
     e.expect_code(0);
     let j = e.json();
     assert_eq!(status(&j, "u1", "t1"), "exceeded");
