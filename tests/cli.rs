@@ -597,6 +597,30 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
         "{}",
         r.stdout
     );
+    // And in the JSON trace.
+    let r = p.run([
+        "explain",
+        "./plan2.thidua",
+        "--data",
+        "./d.csv",
+        "--unit",
+        "a",
+        "--format",
+        "json",
+    ]);
+    r.expect_code(0);
+    let j = r.json();
+    let why: Vec<&serde_json::Value> = j["criteria"]
+        .as_array()
+        .map(|cs| cs.iter().map(|c| &c["missing_because"]).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        why,
+        [
+            &serde_json::json!(["a division by zero"]),
+            &serde_json::json!([])
+        ]
+    );
 }
 
 /// `thidua explain PLAN --data DATA --unit UNIT` in the project.

@@ -513,6 +513,10 @@ pub fn trace_json(
                     .collect();
                 o.insert("inputs".into(), serde_json::Value::Array(inputs));
                 o.insert("lets".into(), serde_json::Value::Array(lets));
+                if r.status() == thidua::value::Status::Missing {
+                    let why = thidua::eval::missing_reasons(prog, ev, unit, def);
+                    o.insert("missing_because".into(), serde_json::json!(why));
+                }
                 if let Some(t) = &thidua::eval::points_trace(def, r) {
                     o.insert("points_trace".into(), serde_json::json!({"base": fmt_dec(t.base), "bonus": fmt_dec(t.bonus), "penalty": fmt_dec(t.penalty), "unrounded": fmt_dec(t.unrounded), "note": t.note.to_string()}));
                 }
