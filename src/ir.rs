@@ -164,6 +164,31 @@ impl CritKind {
             CritKind::Adjust(_) => "adjust",
         }
     }
+
+    /// The expressions the criterion computes its status from: a target's
+    /// operands and conditions, a deadline's date and due date, an
+    /// adjustment's condition or count (a checklist reads its items' cells).
+    pub fn exprs(&self) -> Vec<&IExpr> {
+        fn node<'t>(t: &'t TNode, out: &mut Vec<&'t IExpr>) {
+            match t {
+                TNode::Compare {
+                    actual, goal, high, ..
+                } => out.extend([actual, goal].into_iter().chain(high)),
+                TNode::Interval { actual, lo, hi, .. } => out.extend([actual, lo, hi]),
+                TNode::Cond(e) => out.push(e),
+                TNode::Group { children, .. } => children.iter().for_each(|(_, c, _)| node(c, out)),
+            }
+        }
+        let mut out = Vec::new();
+        match self {
+            CritKind::Target(t) => node(t, &mut out),
+            CritKind::Deadline(d) => out.extend([&d.date, &d.due]),
+            CritKind::Checklist(_) => {}
+            CritKind::Adjust(AdjustSpec::When { cond, .. }) => out.push(cond),
+            CritKind::Adjust(AdjustSpec::Per { count, .. }) => out.push(count),
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -74,86 +74,23 @@ pub fn cmd(
     }
 }
 
+/// The indicators and lets `e` reads, each once, in the order met.
 fn inputs(e: &IExpr, out: &mut Vec<usize>, lets: &mut Vec<usize>) {
     match e {
         IExpr::Ind(s) if !out.contains(s) => out.push(*s),
         IExpr::Let(l) if !lets.contains(l) => lets.push(*l),
-        IExpr::Neg(a)
-        | IExpr::Not(a)
-        | IExpr::Present(a)
-        | IExpr::Previous(a)
-        | IExpr::At(a, _)
-        | IExpr::Streak(a)
-        | IExpr::StatusCmp(_, a, _) => inputs(a, out, lets),
-        IExpr::And(a, b)
-        | IExpr::Or(a, b)
-        | IExpr::Arith(_, a, b)
-        | IExpr::DateDiff(a, b)
-        | IExpr::Cmp(_, a, b)
-        | IExpr::Coalesce(a, b) => {
-            inputs(a, out, lets);
-            inputs(b, out, lets);
-        }
-        IExpr::DateAdd { date, dur, .. } => {
-            inputs(date, out, lets);
-            inputs(dur, out, lets);
-        }
-        IExpr::InRange(a, b, c) | IExpr::If(a, b, c) => {
-            inputs(a, out, lets);
-            inputs(b, out, lets);
-            inputs(c, out, lets);
-        }
-        IExpr::Call(_, args) => args.iter().for_each(|a| inputs(a, out, lets)),
-        IExpr::Agg { cond, expr, .. } => {
-            if let Some(c) = cond {
-                inputs(c, out, lets)
-            }
-            if let Some(x) = expr {
-                inputs(x, out, lets)
-            }
-        }
-        _ => {}
+        _ => e.for_each_child(&mut |c| inputs(c, out, lets)),
     }
 }
 
 fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
     let mut ins = Vec::new();
     let mut lets = Vec::new();
-    fn node(t: &TNode, ins: &mut Vec<usize>, lets: &mut Vec<usize>) {
-        match t {
-            TNode::Compare {
-                actual, goal, high, ..
-            } => {
-                inputs(actual, ins, lets);
-                inputs(goal, ins, lets);
-                if let Some(h) = high {
-                    inputs(h, ins, lets)
-                }
-            }
-            TNode::Interval { actual, lo, hi, .. } => {
-                inputs(actual, ins, lets);
-                inputs(lo, ins, lets);
-                inputs(hi, ins, lets);
-            }
-            TNode::Cond(e) => inputs(e, ins, lets),
-            TNode::Group { children, .. } => {
-                children.iter().for_each(|(_, c, _)| node(c, ins, lets))
-            }
-        }
+    for e in c.exprs() {
+        inputs(e, &mut ins, &mut lets);
     }
-    match c {
-        CritKind::Target(t) => node(t, &mut ins, &mut lets),
-        CritKind::Deadline(d) => {
-            inputs(&d.date, &mut ins, &mut lets);
-            inputs(&d.due, &mut ins, &mut lets);
-        }
-        CritKind::Checklist(cl) => ins.extend(cl.items.iter().map(|i| i.slot)),
-        CritKind::Adjust(thidua::ir::AdjustSpec::When { cond, .. }) => {
-            inputs(cond, &mut ins, &mut lets)
-        }
-        CritKind::Adjust(thidua::ir::AdjustSpec::Per { count, .. }) => {
-            inputs(count, &mut ins, &mut lets)
-        }
+    if let CritKind::Checklist(cl) = c {
+        ins.extend(cl.items.iter().map(|i| i.slot));
     }
     (ins, lets)
 }

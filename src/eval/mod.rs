@@ -1806,26 +1806,11 @@ pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
 /// present but whose result is not (a division by zero, a number or a
 /// date out of range), in words, for `explain`.
 pub fn missing_reasons(prog: &Program, ev: &Evaluation, unit: &str, c: &Criterion) -> Vec<String> {
-    fn node_exprs<'t>(t: &'t TNode, out: &mut Vec<&'t IExpr>) {
-        match t {
-            TNode::Compare {
-                actual, goal, high, ..
-            } => out.extend([actual, goal].into_iter().chain(high)),
-            TNode::Interval { actual, lo, hi, .. } => out.extend([actual, lo, hi]),
-            TNode::Cond(e) => out.push(e),
-            TNode::Group { children, .. } => {
-                for (_, n, _) in children {
-                    node_exprs(n, out);
-                }
-            }
-        }
-    }
-    let mut exprs = Vec::new();
-    match &c.kind {
-        CritKind::Target(t) => node_exprs(t, &mut exprs),
-        CritKind::Deadline(d) => exprs.extend([&d.date, &d.due]),
-        _ => {}
-    }
+    // The computations of targets and deadlines.
+    let exprs = match &c.kind {
+        CritKind::Target(_) | CritKind::Deadline(_) => c.kind.exprs(),
+        _ => Vec::new(),
+    };
     let value = |e: &IExpr| condition_value(prog, ev, unit, e);
     let mut out = Vec::<String>::new();
     let mut seen_lets = vec![false; prog.lets.len()];
