@@ -262,7 +262,7 @@ fn bad_data_cell_is_exit_1_naming_file_row_column_and_nothing_on_stdout() {
             "--format {fmt}: nothing on stdout on bad data, got:\n{}",
             r.stdout
         );
-        assert!(r.stderr.contains("thidua::data"), "{}", r.stderr);
+        r.expect_stderr("thidua::data");
         assert!(r.stderr.contains("bad.csv"), "names the file: {}", r.stderr);
         assert!(
             r.stderr.contains('3'),
@@ -286,8 +286,8 @@ fn a_data_error_names_the_line_past_comments_and_blank_lines() {
     );
     let r = p.run(["eval", "./plan.thidua", "--data", "./bad.csv"]);
     r.expect_code(1);
-    assert!(r.stderr.contains("bad.csv:7 (column `v`)"), "{}", r.stderr);
-    assert!(r.stderr.contains("bad.csv:11 (column `v`)"), "{}", r.stderr);
+    r.expect_stderr("bad.csv:7 (column `v`)");
+    r.expect_stderr("bad.csv:11 (column `v`)");
 }
 
 /// Old Mac files end their lines with `\r` alone ("CSV (Macintosh)"): a
@@ -307,15 +307,11 @@ fn carriage_return_lines_and_the_header_line() {
     p.write("mac_bad.csv", "id,v,g\ra,1000,14.5\r#\rb,abc,15\r");
     let r = p.run(["eval", "./plan.thidua", "--data", "./mac_bad.csv"]);
     r.expect_code(1);
-    assert!(
-        r.stderr.contains("mac_bad.csv:4 (column `v`)"),
-        "{}",
-        r.stderr
-    );
+    r.expect_stderr("mac_bad.csv:4 (column `v`)");
     p.write("head.csv", "# nhập liệu\n\nid,v,v,g\na,1,1,1\n");
     let r = p.run(["eval", "./plan.thidua", "--data", "./head.csv"]);
     r.expect_code(1);
-    assert!(r.stderr.contains("head.csv:3 (column `v`)"), "{}", r.stderr);
+    r.expect_stderr("head.csv:3 (column `v`)");
 }
 
 #[test]
@@ -385,7 +381,7 @@ fn skip_bad_rows_leaves_out_parent_cycles_and_unknown_parents() {
         .map(|s| s["row"].as_i64().unwrap())
         .collect();
     assert_eq!(skipped, [4, 5, 6, 7], "{:#}", j["skipped"]);
-    assert!(r.stderr.contains("skipped ./par.csv:4"), "{}", r.stderr);
+    r.expect_stderr("skipped ./par.csv:4");
     // Without the flag: data errors, nothing evaluated.
     let r = p.run(["eval", "./plan.thidua", "--data", "./par.csv"]);
     r.expect_code(1);
@@ -569,11 +565,7 @@ fn explain_says_why_a_result_with_its_data_is_missing() {
     p.write("d.csv", "id,x,d\na,0,2024-01-01\nb,,\n");
     let r = explain(&p, "./plan.thidua", "./d.csv", "a");
     r.expect_code(0);
-    assert!(
-        r.stdout.contains("missing because of a division by zero\n"),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout("missing because of a division by zero\n");
     assert!(
         r.stdout
             .contains("missing because of a date out of range (01/01/2024 plus"),
@@ -718,19 +710,11 @@ fn doc_comments_are_shown() {
         "md",
     ]);
     r.expect_code(0);
-    assert!(r.stdout.contains("Kế hoạch số 1."), "{}", r.stdout);
+    r.expect_stdout("Kế hoạch số 1.");
     let r = explain(&p, "./plan.thidua", "./d.csv", "a");
     r.expect_code(0);
-    assert!(
-        r.stdout.contains("/// Theo báo cáo của Cục Thống kê."),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("/// Khoảng cách tới mục tiêu."),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout("/// Theo báo cáo của Cục Thống kê.");
+    r.expect_stdout("/// Khoảng cách tới mục tiêu.");
 }
 
 /// Achievement is a ratio over a positive divisor only: a negative goal
@@ -815,7 +799,7 @@ fn bool_cells_in_every_spelling() {
     p.write("d.csv", "id,b\na,maybe\n");
     let r = p.run(["eval", "./plan.thidua", "--data", "./d.csv"]);
     r.expect_code(1);
-    assert!(r.stderr.contains("maybe"), "{}", r.stderr);
+    r.expect_stderr("maybe");
 }
 
 // ---------------------------------------------------------------------------
@@ -1510,8 +1494,8 @@ fn fmt_leaves_a_file_that_does_not_parse_alone() {
     p.write("c.thidua", src);
     let r = p.run(["fmt", "./c.thidua"]);
     r.expect_code(1);
-    assert!(r.stderr.contains("thidua::syntax"), "{}", r.stderr);
-    assert!(r.stderr.contains("left as it is"), "{}", r.stderr);
+    r.expect_stderr("thidua::syntax");
+    r.expect_stderr("left as it is");
     assert_eq!(
         std::fs::read_to_string(p.path("c.thidua")).expect("read"),
         src
@@ -2007,7 +1991,7 @@ fn empty_plan_checks_cleanly_but_cannot_be_evaluated() {
         "no campaign to evaluate: exit {}",
         r.code
     );
-    assert!(r.stderr.contains("campaign"), "{}", r.stderr);
+    r.expect_stderr("campaign");
 }
 
 /// A cell that is not UTF-8 stops the file with one error naming its row

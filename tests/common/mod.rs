@@ -27,6 +27,28 @@ impl Run {
         self
     }
 
+    /// Panics (with the stream) unless standard output holds `needle`.
+    #[track_caller]
+    pub fn expect_stdout(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "no `{needle}` on stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Panics (with the stream) unless standard error holds `needle`.
+    #[track_caller]
+    pub fn expect_stderr(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "no `{needle}` on stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     /// The exit code is never 101 (a Rust panic) and the process was not
     /// killed by a signal.
     #[track_caller]
