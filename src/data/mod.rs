@@ -118,33 +118,11 @@ fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
     // Cycles: walk up from each unit; meeting the walk itself is a cycle.
     let mut state = vec![0u8; n];
     for start in 0..n {
-        let mut path = Vec::new();
-        let mut cur = Some(start);
-        while let Some(c) = cur {
-            match state.get(c).copied() {
-                // Back on this walk: every unit from `c` on is in the cycle.
-                Some(1) => {
-                    let from = path.iter().position(|&u| u == c).unwrap_or(0);
-                    for &u in path.get(from..).unwrap_or_default() {
-                        if let Some(w) = reason.get_mut(u) {
-                            *w = Some("the unit is its own ancestor through `parent`".into());
-                        }
-                    }
-                    break;
-                }
-                Some(0) => {
-                    if let Some(s) = state.get_mut(c) {
-                        *s = 1;
-                    }
-                    path.push(c);
-                    cur = parent_of(c).and_then(Result::ok);
-                }
-                _ => break,
-            }
-        }
-        for c in path {
-            if let Some(s) = state.get_mut(c) {
-                *s = 2;
+        let cycle =
+            crate::eval::parent_walk(start, &mut state, |c| parent_of(c).and_then(Result::ok));
+        for u in cycle {
+            if let Some(w) = reason.get_mut(u) {
+                *w = Some("the unit is its own ancestor through `parent`".into());
             }
         }
     }

@@ -589,43 +589,24 @@ pub(crate) fn evaluate_known(
                     );
                 }
             }
-            if state[start] != 0 {
-                continue;
-            }
-            let mut path = Vec::new();
-            let mut cur = Some(start);
-            while let Some(c) = cur {
-                match state[c] {
-                    2 => break,
-                    1 => {
-                        let r = p.rows[c];
-                        let (file, row) = rows[r].origin.clone().unwrap_or_default();
-                        errors.push(
-                            Diag::error(
-                                codes::DATA,
-                                format!(
-                                    "unit `{}` is its own ancestor through `parent`",
-                                    rows[r].id
-                                ),
-                            )
-                            .located(crate::diag::DataLocation {
-                                file,
-                                row,
-                                column: Some("parent".into()),
-                            })
-                            .help("fix the `parent` column so the units form a tree"),
-                        );
-                        break;
-                    }
-                    _ => {
-                        state[c] = 1;
-                        path.push(c);
-                        cur = rows[p.rows[c]].parent.as_ref().and_then(|x| p.index.get(x));
-                    }
-                }
-            }
-            for c in path {
-                state[c] = 2;
+            let cycle = parent_walk(start, &mut state, |c| {
+                rows[p.rows[c]].parent.as_ref().and_then(|x| p.index.get(x))
+            });
+            if let Some(&c) = cycle.first() {
+                let r = p.rows[c];
+                let (file, row) = rows[r].origin.clone().unwrap_or_default();
+                errors.push(
+                    Diag::error(
+                        codes::DATA,
+                        format!("unit `{}` is its own ancestor through `parent`", rows[r].id),
+                    )
+                    .located(crate::diag::DataLocation {
+                        file,
+                        row,
+                        column: Some("parent".into()),
+                    })
+                    .help("fix the `parent` column so the units form a tree"),
+                );
             }
         }
     }
@@ -652,6 +633,43 @@ pub(crate) fn evaluate_known(
         evaluate_period(prog, &mut ev, y, known);
     }
     Ok(ev)
+}
+
+/// One walk up the `parent` links from unit `start`, for finding cycles
+/// in linear time over all starts: `state` is 0 for a unit not seen yet,
+/// 1 on the walk under way, 2 done. The units of the cycle the walk
+/// closes, from the one it met again (none when it closes none).
+pub(crate) fn parent_walk(
+    start: usize,
+    state: &mut [u8],
+    parent: impl Fn(usize) -> Option<usize>,
+) -> Vec<usize> {
+    let mut path = Vec::new();
+    let mut cycle = Vec::new();
+    let mut cur = Some(start);
+    while let Some(c) = cur {
+        match state.get(c).copied() {
+            Some(0) => {
+                if let Some(s) = state.get_mut(c) {
+                    *s = 1;
+                }
+                path.push(c);
+                cur = parent(c);
+            }
+            Some(1) => {
+                let from = path.iter().position(|&u| u == c).unwrap_or(0);
+                cycle = path.get(from..).unwrap_or_default().to_vec();
+                break;
+            }
+            _ => break,
+        }
+    }
+    for c in path {
+        if let Some(s) = state.get_mut(c) {
+            *s = 2;
+        }
+    }
+    cycle
 }
 
 /// Units of a period with members before their collective.
