@@ -240,12 +240,10 @@ impl Session {
         }
     }
 
-    /// The year of the campaign's period: the plan's, else the data's last.
+    /// The year of the campaign's period (see [`eval::current_year`]).
     fn current_year(&self) -> Option<i32> {
-        self.prog
-            .as_ref()
-            .and_then(|p| p.info.year())
-            .or_else(|| self.rows.iter().filter_map(|r| r.period).max())
+        let prog = self.prog.as_ref()?;
+        Some(eval::current_year(prog, &self.rows))
     }
 
     /// Without a plan: an empty campaign of the session's own, which

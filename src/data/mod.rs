@@ -83,11 +83,7 @@ fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
     if ds.rows.iter().all(|r| r.parent.is_none()) {
         return;
     }
-    let current = prog
-        .info
-        .year()
-        .or_else(|| ds.rows.iter().filter_map(|r| r.period).max())
-        .unwrap_or(0);
+    let current = crate::eval::current_year(prog, &ds.rows);
     let year = |r: &UnitRow| r.period.unwrap_or(current);
     let index: HashMap<(i32, &str), usize> = (ds.rows.iter().enumerate())
         .map(|(i, r)| ((year(r), r.id.as_str()), i))

@@ -502,11 +502,7 @@ pub(crate) fn evaluate_known(
     detail: Detail,
     known: Option<&Known<'_>>,
 ) -> Result<Evaluation, Vec<Diag>> {
-    let current = prog
-        .info
-        .year()
-        .or_else(|| rows.iter().filter_map(|r| r.period).max())
-        .unwrap_or(0);
+    let current = current_year(prog, &rows);
     let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
     // Most data sets hold one period: size its index once.
     let single = rows.iter().all(|r| r.period.is_none());
@@ -633,6 +629,15 @@ pub(crate) fn evaluate_known(
         evaluate_period(prog, &mut ev, y, known);
     }
     Ok(ev)
+}
+
+/// The year of the campaign's period: the plan's, else the data's last
+/// (0 without either). Rows without a period belong to it.
+pub fn current_year(prog: &Program, rows: &[UnitRow]) -> i32 {
+    prog.info
+        .year()
+        .or_else(|| rows.iter().filter_map(|r| r.period).max())
+        .unwrap_or(0)
 }
 
 /// One walk up the `parent` links from unit `start`, for finding cycles
