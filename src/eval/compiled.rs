@@ -457,6 +457,15 @@ pub(super) fn node_status(cx: &Cx, n: &Node, cells: &[Value], i: usize, st: &Uni
     }
 }
 
+/// The status a group gives for its deciding child's rank
+/// ([`Status::rank`]): what [`group_status`] makes of that child.
+const BY_RANK: [Status; 4] = [
+    Status::NotMet,
+    Status::Missing,
+    Status::Met,
+    Status::Exceeded,
+];
+
 /// The status of a compiled group: its children in one loop, leaves
 /// inline.
 #[inline(never)]
@@ -473,34 +482,25 @@ fn group_node_status(
         Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
     };
     match kind {
-        // The worst child (by rank); a child of the lowest rank decides
-        // it, whatever the others are.
+        // The worst child by rank (`met` for none). Every child is
+        // evaluated: stopping at the first `not_met` would branch on the
+        // data, which mispredicts about as often as not.
         GroupKind::All => {
-            let mut worst: Option<Status> = None;
-            for k in children {
-                let s = status(k);
-                if s.rank() == 0 {
-                    return group_status(kind, std::iter::once(s));
-                }
-                if worst.is_none_or(|w| s.rank() < w.rank()) {
-                    worst = Some(s);
-                }
-            }
-            group_status(kind, worst.into_iter())
+            let worst = children
+                .iter()
+                .fold(u8::MAX, |w, k| w.min(status(k).rank()));
+            BY_RANK
+                .get(usize::from(worst))
+                .copied()
+                .unwrap_or(Status::Met)
         }
-        // The best child; `exceeded` decides it.
+        // The best child by rank (`not_met` for none).
         GroupKind::Any => {
-            let mut best: Option<Status> = None;
-            for k in children {
-                let s = status(k);
-                if s == Status::Exceeded {
-                    return Status::Exceeded;
-                }
-                if best.is_none_or(|b| s.rank() >= b.rank()) {
-                    best = Some(s);
-                }
-            }
-            group_status(kind, best.into_iter())
+            let best = children.iter().fold(0, |b, k| b.max(status(k).rank()));
+            BY_RANK
+                .get(usize::from(best))
+                .copied()
+                .unwrap_or(Status::NotMet)
         }
         GroupKind::AtLeast(_) => group_status(kind, children.iter().map(status)),
     }
