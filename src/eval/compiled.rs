@@ -477,10 +477,15 @@ fn group_node_status(
     i: usize,
     st: &UnitState,
 ) -> Status {
-    let status = |k: &Node| match k {
-        Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
-        Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
-    };
+    // Inlined into each loop (a closure shared by the three was called
+    // once per child).
+    #[inline(always)]
+    fn status(cx: &Cx, k: &Node, cells: &[Value], i: usize, st: &UnitState) -> Status {
+        match k {
+            Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
+            Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
+        }
+    }
     match kind {
         // The worst child by rank (`met` for none). Every child is
         // evaluated: stopping at the first `not_met` would branch on the
@@ -488,7 +493,7 @@ fn group_node_status(
         GroupKind::All => {
             let worst = children
                 .iter()
-                .fold(u8::MAX, |w, k| w.min(status(k).rank()));
+                .fold(u8::MAX, |w, k| w.min(status(cx, k, cells, i, st).rank()));
             BY_RANK
                 .get(usize::from(worst))
                 .copied()
@@ -496,13 +501,17 @@ fn group_node_status(
         }
         // The best child by rank (`not_met` for none).
         GroupKind::Any => {
-            let best = children.iter().fold(0, |b, k| b.max(status(k).rank()));
+            let best = children
+                .iter()
+                .fold(0, |b, k| b.max(status(cx, k, cells, i, st).rank()));
             BY_RANK
                 .get(usize::from(best))
                 .copied()
                 .unwrap_or(Status::NotMet)
         }
-        GroupKind::AtLeast(_) => group_status(kind, children.iter().map(status)),
+        GroupKind::AtLeast(_) => {
+            group_status(kind, children.iter().map(|k| status(cx, k, cells, i, st)))
+        }
     }
 }
 
