@@ -7,7 +7,7 @@ use crate::diag::{codes, Diag, Span};
 /// Deepest nesting of brackets and braces accepted.
 pub const LIMIT_DEPTH: usize = 64;
 
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "use",
     "unit",
     "levels",

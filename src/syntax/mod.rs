@@ -1643,7 +1643,15 @@ impl<'a> Builder<'a> {
                         let fspan = self.span(&f);
                         let mut fi = f.into_inner();
                         let Some(n) = fi.next() else { continue };
-                        let name = self.name(n);
+                        let name = if n.as_rule() == Rule::field_period {
+                            let span = self.span(&n);
+                            Name {
+                                parts: vec![self.ident(n)],
+                                span,
+                            }
+                        } else {
+                            self.name(n)
+                        };
                         let Some(v) = fi.next() else { continue };
                         let mut neg = false;
                         let mut value = None;
@@ -2629,5 +2637,33 @@ mod split_tests {
         // Only the first campaign is split.
         let text = format!("campaign a {{\n}}\n{}", big(150));
         assert!(lex::campaign_split(&text).is_none());
+    }
+}
+
+#[cfg(test)]
+mod reserved_tests {
+    use super::*;
+
+    fn plan_with_let(name: &str) -> String {
+        format!("campaign c \"C\" {{\n  period 2024-01-01 .. 2024-12-31\n  let {name} = 1\n}}\n")
+    }
+
+    /// Every reserved word (LANGUAGE.md §1) is refused as a name, and a
+    /// name that only begins with one is not: a word that begins another
+    /// (`is` / `issuer`, `per` / `period`, `not` / `not_met`) must not
+    /// hide it.
+    #[test]
+    fn every_reserved_word_is_refused_as_a_name() {
+        for &w in lex::RESERVED {
+            assert!(
+                parse(&plan_with_let(w), 0).is_err(),
+                "`{w}` was accepted as a name"
+            );
+            let longer = format!("{w}_x");
+            assert!(
+                parse(&plan_with_let(&longer), 0).is_ok(),
+                "`{longer}` was refused as a name"
+            );
+        }
     }
 }
