@@ -1349,7 +1349,12 @@ fn criterion(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> CritResu
                 },
                 AdjustSpec::Per { amount, count, max } => match cx.eval(count, i, st) {
                     Value::Num(n) => {
-                        let mut p = amount.checked_mul(n).unwrap_or(Decimal::ZERO);
+                        // A count of occurrences below zero is no
+                        // occurrence: 0 points, not the amount turned
+                        // around (docs/language-notes.md).
+                        let mut p = amount
+                            .checked_mul(n.max(Decimal::ZERO))
+                            .unwrap_or(Decimal::ZERO);
                         if let Some(m) = max {
                             if p.abs() > *m {
                                 p = if p < Decimal::ZERO { -*m } else { *m };
@@ -1634,10 +1639,9 @@ fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, Point
             _ => None,
         };
         if let Some(steps) = steps {
-            let mut d = p.amount.saturating_mul(steps);
-            if let Some(m) = p.max {
-                d = d.min(m);
-            }
+            // Without `max` the deduction stops at N: "points go below
+            // zero only when a drafter sets M above N" (LANGUAGE.md §5).
+            let d = p.amount.saturating_mul(steps).min(p.max.unwrap_or(n));
             t.base = n;
             t.penalty = d;
             t.note = Note::Penalty {
