@@ -1286,6 +1286,16 @@ fn check_github_format_escapes_properties() {
             .match_indices('%')
             .any(|(i, _)| !matches!(g.message.get(i + 1..i + 3), Some("25" | "0A" | "0D")));
         assert!(!raw_percent, "unescaped `%` in the message: {l}");
+        // MESSAGE is the diagnostic's message alone, as in JSON.
+        let message = g
+            .message
+            .replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%");
+        assert!(
+            json.iter().any(|d| d["message"] == message.as_str()),
+            "the message of {l} is not a JSON diagnostic's message"
+        );
         kinds.push((g.kind, title));
     }
     assert!(

@@ -314,20 +314,14 @@ pub fn github(diags: &[Diag], sources: &SourceMap) -> String {
         let d = &tidy(d);
         let (file, l, c, el, ec) = position(d, sources);
         let kind = if d.is_error() { "error" } else { "warning" };
-        let mut msg = d.message.clone();
-        for (s, label) in &d.related {
-            let (rl, rc) = sources.line_col(s.file, s.start);
-            msg.push_str(&format!(" ({label}: line {rl}, column {rc})"));
-        }
-        if let Some(h) = &d.help {
-            msg.push_str("\nhelp: ");
-            msg.push_str(h);
-        }
+        // The message alone, as CLI.md writes it (`title=CODE::MESSAGE`):
+        // the same text as `message` in `--format json`.
+        let msg = &d.message;
         out.push_str(&format!(
             "::{kind} file={},line={l},col={c},endLine={el},endColumn={ec},title={}::{}\n",
             esc_prop(&file),
             esc_prop(d.code),
-            esc_data(&msg)
+            esc_data(msg)
         ));
     }
     out
