@@ -112,6 +112,42 @@ fn exit_2_on_a_path_that_does_not_exist() {
     }
 }
 
+/// `--data` takes every value up to the next option: a plan written after
+/// the data files is still the plan.
+#[test]
+fn the_plan_may_follow_the_data_files() {
+    let p = project();
+    let before = p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./data.csv",
+        "--format",
+        "csv",
+    ]);
+    before.expect_code(0);
+    let after = p.run([
+        "eval",
+        "--data",
+        "./data.csv",
+        "./plan.thidua",
+        "--format",
+        "csv",
+    ]);
+    after.expect_code(0);
+    assert_eq!(before.stdout, after.stdout);
+    p.run([
+        "explain",
+        "--data",
+        "./data.csv",
+        "./plan.thidua",
+        "--unit",
+        "a",
+    ])
+    .expect_code(0)
+    .expect_stdout("t1");
+}
+
 #[test]
 fn exit_2_on_bad_usage() {
     let p = project();
@@ -138,7 +174,19 @@ fn exit_2_on_bad_usage() {
         vec!["check", "--format", "sarif2", "./plan.thidua"],
         vec!["check", "--no-such-flag", "./plan.thidua"],
         vec!["explain", "./plan.thidua", "--data", "./data.csv"],
+        vec![
+            "explain",
+            "./plan.thidua",
+            "--data",
+            "./data.csv",
+            "--unit",
+            "a",
+            "--format",
+            "csv",
+        ],
         vec!["template", "./plan.thidua", "--format", "xlsx2"],
+        vec!["eval", "--data", "./data.csv"],
+        vec!["eval", "--data", "./plan.thidua"],
     ] {
         let r = p.run(&args);
         assert_eq!(

@@ -98,7 +98,8 @@ pub enum Cmd {
     },
     /// Evaluate every unit in the data against the campaign.
     Eval {
-        plan: PathBuf,
+        /// The plan (may also follow `--data`'s files).
+        plan: Option<PathBuf>,
         #[arg(long = "data", required = true, num_args = 1..)]
         data: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
@@ -111,14 +112,15 @@ pub enum Cmd {
     },
     /// The full trace for one unit.
     Explain {
-        plan: PathBuf,
+        /// The plan (may also follow `--data`'s files).
+        plan: Option<PathBuf>,
         #[arg(long = "data", required = true, num_args = 1..)]
         data: Vec<PathBuf>,
         #[arg(long)]
         unit: String,
         criterion: Option<String>,
         /// `text` (default) or `json`.
-        #[arg(long, default_value = "text")]
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
         #[arg(long)]
         out: Option<PathBuf>,
@@ -181,12 +183,23 @@ pub fn run() -> i32 {
         }
     };
     let (locale, deny_warnings) = (cli.locale, cli.deny_warnings);
-    match cli.cmd {
+    let mut cmd = cli.cmd;
+    let placed = match &mut cmd {
+        Cmd::Eval { plan, data, .. } => plan_after_data(plan, data, "eval"),
+        Cmd::Explain { plan, data, .. } => plan_after_data(plan, data, "explain"),
+        Cmd::Repl { plan, data } => plan_after_data(plan, data, ""),
+        _ => Ok(()),
+    };
+    if let Err(e) = placed {
+        eprintln!("error: {e}\n\nFor more information, try '--help'.");
+        return 2;
+    }
+    match cmd {
         Cmd::Check { paths, format, out } => {
             cmd_check(&paths, format, deny_warnings, out.as_deref(), color)
         }
         Cmd::Eval {
-            plan,
+            plan: Some(plan),
             data,
             format,
             out,
@@ -203,7 +216,7 @@ pub fn run() -> i32 {
             ecolor,
         ),
         Cmd::Explain {
-            plan,
+            plan: Some(plan),
             data,
             unit,
             criterion,
@@ -227,7 +240,43 @@ pub fn run() -> i32 {
             cmd_template(&plan, format, locale, out.as_deref(), ecolor)
         }
         Cmd::Repl { plan, data } => repl::cmd(plan.as_deref(), &data, locale, ecolor),
+        // `plan_after_data` has refused these.
+        Cmd::Eval { plan: None, .. } | Cmd::Explain { plan: None, .. } => 2,
     }
+}
+
+/// `--data` takes every value up to the next option, so a plan written
+/// after the data files (`thidua eval --data d.csv plan.thidua`) arrives
+/// among them: when no plan came before, the `.thidua` file among the data
+/// files is the plan. `command` names a command that needs a plan (empty
+/// for the REPL, where it is optional).
+fn plan_after_data(
+    plan: &mut Option<PathBuf>,
+    data: &mut Vec<PathBuf>,
+    command: &str,
+) -> Result<(), String> {
+    if plan.is_none() {
+        if let Some(k) = data
+            .iter()
+            .position(|d| d.extension().is_some_and(|e| e == "thidua"))
+        {
+            *plan = Some(data.remove(k));
+        }
+    }
+    if command.is_empty() {
+        return Ok(());
+    }
+    if plan.is_none() {
+        return Err(format!(
+            "no plan: write `thidua {command} PLAN --data FILE…`"
+        ));
+    }
+    if data.is_empty() {
+        return Err(format!(
+            "no data file: write `thidua {command} PLAN --data FILE…`"
+        ));
+    }
+    Ok(())
 }
 
 /// Write output atomically: a temp file in the same directory, renamed.
