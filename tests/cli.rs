@@ -697,6 +697,38 @@ fn repl_script(args: &[&str], script: &str) -> String {
     )
 }
 
+/// CLI.md: in the REPL errors are shown and never end the session. Bad
+/// data is reported, its rows left out and the rest kept; a data file that
+/// does not exist is exit 2, like a plan that does not exist; `:set` takes
+/// a percent with its `%`, as a test's `given` does (LANGUAGE.md §8).
+#[test]
+fn repl_reports_bad_data_and_wants_percents_with_their_sign() {
+    let p = project();
+    p.write(
+        "bad.csv",
+        "id,v,g\na,xyz,14.5\nb,999,15\nb,998,15\nc,1000,16\n",
+    );
+    let plan = p.path("plan.thidua");
+    let bad = p.path("bad.csv");
+    let (plan, bad) = (plan.to_string_lossy(), bad.to_string_lossy());
+    let out = repl_script(&["repl", &plan, "--data", &bad], ":units\n");
+    assert!(out.contains("`xyz` is not a number"), "{out}");
+    assert!(out.contains("appears twice"), "{out}");
+    assert!(out.contains("2 data errors"), "{out}");
+    assert!(out.contains("\nc "), "the good rows are kept: {out}");
+    let missing = p.path("missing.csv");
+    p.run(["repl", &plan, "--data", &missing.to_string_lossy()])
+        .expect_code(2)
+        .expect_stderr("does not exist");
+    let data = p.path("data.csv");
+    let out = repl_script(
+        &["repl", &plan, "--data", &data.to_string_lossy()],
+        ":unit a\n:set g = 14\n:set g = 14%\n",
+    );
+    assert!(out.contains("`g` is a percent: write it with `%`"), "{out}");
+    assert!(out.contains("what-if g = 14%"), "{out}");
+}
+
 /// CLI.md: an expression shows its type when no unit is selected, with no
 /// plan loaded too (the session has a campaign of its own).
 #[test]

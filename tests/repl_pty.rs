@@ -63,8 +63,8 @@ fn a_what_if_is_shown_beside_the_original() {
     let mut p = repl(&h);
     p.send_line(":unit hiep_hoa").unwrap();
     p.exp_string("hiep_hoa> ").unwrap();
-    p.send_line(":set grdp_growth = 13").unwrap();
-    p.exp_string("what-if grdp_growth = 13").unwrap();
+    p.send_line(":set grdp_growth = 13%").unwrap();
+    p.exp_string("what-if grdp_growth = 13%").unwrap();
     p.exp_string("t1: not_met (was exceeded)").unwrap();
     p.exp_string("hiep_hoa> ").unwrap();
     p.send_line(":unset grdp_growth").unwrap();

@@ -213,7 +213,7 @@ impl Session {
 
     /// Load (or reload) a plan. A reload keeps the session's declarations;
     /// a failed load leaves the session as it was.
-    fn load(&mut self, path: &Path, keep_extra: bool) -> Result<(), String> {
+    fn load(&mut self, path: &Path, keep_extra: bool) -> Result<String, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let old = (
@@ -255,16 +255,29 @@ impl Session {
         self.prog = self.load_check().ok();
     }
 
-    fn reload_data(&mut self) -> Result<(), String> {
+    /// Read the session's data files again. The rows with an error are
+    /// left out, so the session goes on with the others; what was found
+    /// (errors, rows left out, warnings) comes back as text to show.
+    fn reload_data(&mut self) -> Result<String, String> {
         let Some(prog) = &self.prog else {
-            return Ok(());
+            return Ok(String::new());
         };
         if self.data.is_empty() {
-            return Ok(());
+            return Ok(String::new());
         }
-        let ds = data::read_files(prog, &self.data, self.locale, true).map_err(|e| e.0)?;
+        let mut ds = data::read_files(prog, &self.data, self.locale, false).map_err(|e| e.0)?;
+        let mut found = ds.errors.clone();
+        found.append(&mut ds.warnings);
+        let mut notes = diagnostics::human(&found, &SourceMap::default(), false);
+        if !ds.errors.is_empty() {
+            notes.push_str(&format!(
+                "{} data error{}: the rows with an error are left out\n",
+                ds.errors.len(),
+                if ds.errors.len() == 1 { "" } else { "s" }
+            ));
+        }
         self.rows = ds.rows;
-        Ok(())
+        Ok(notes)
     }
 
     fn rows_with_overrides(&self, prog: &Program) -> Result<Vec<UnitRow>, String> {
@@ -583,21 +596,23 @@ impl Session {
             ":quit" | ":q" | ":exit" => Err("\u{0}quit".into()),
             ":help" | ":h" => Ok(Some(HELP.into())),
             ":load" => {
-                self.load(Path::new(arg), false)?;
-                Ok(Some(format!("loaded `{arg}`")))
+                let notes = self.load(Path::new(arg), false)?;
+                Ok(Some(format!("{notes}loaded `{arg}`")))
             }
             ":reload" => {
                 let p = self.plan.clone().ok_or("no plan loaded")?;
-                self.load(&p, true)?;
-                Ok(Some("reloaded".into()))
+                let notes = self.load(&p, true)?;
+                Ok(Some(format!("{notes}reloaded")))
             }
             ":data" => {
                 self.data.push(PathBuf::from(arg));
-                if let Err(e) = self.reload_data() {
-                    self.data.pop();
-                    return Err(e);
+                match self.reload_data() {
+                    Ok(notes) => Ok(Some(format!("{notes}{} units", self.rows.len()))),
+                    Err(e) => {
+                        self.data.pop();
+                        Err(e)
+                    }
                 }
-                Ok(Some(format!("{} units", self.rows.len())))
             }
             ":units" => Ok(Some(
                 self.rows
@@ -653,6 +668,17 @@ impl Session {
                 let slot = prog
                     .indicator_slot(&name)
                     .ok_or_else(|| format!("unknown indicator `{name}`"))?;
+                // As in a test's `given` (LANGUAGE.md §8): a percent is
+                // written with its `%`.
+                let percent = prog
+                    .indicators
+                    .get(slot)
+                    .is_some_and(|i| i.ty == thidua::value::Type::Percent);
+                if percent && !val.ends_with('%') && !val.is_empty() {
+                    return Err(format!(
+                        "`{name}` is a percent: write it with `%` (`:set {name} = {val}%`)"
+                    ));
+                }
                 data::parse_value(prog, slot, &val, self.locale)?;
                 self.overrides.retain(|(n, _)| *n != name);
                 self.overrides.push((name.clone(), val));
@@ -929,13 +955,20 @@ pub fn cmd(
         prog: None,
         insert_at: None,
     };
-    if let Some(p) = plan {
+    for p in plan
+        .into_iter()
+        .chain(data_paths.iter().map(PathBuf::as_path))
+    {
         if !p.exists() {
             tell!("error: `{}` does not exist", p.display());
             return 2;
         }
-        if let Err(e) = s.load(p, false) {
-            tell!("{}", e.trim_end());
+    }
+    if let Some(p) = plan {
+        match s.load(p, false) {
+            Ok(notes) if !notes.is_empty() => tell!("{}", notes.trim_end()),
+            Ok(_) => {}
+            Err(e) => tell!("{}", e.trim_end()),
         }
     } else if !data_paths.is_empty() {
         tell!("error: `--data` needs a plan: `thidua repl PLAN --data FILE`");
