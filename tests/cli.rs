@@ -325,6 +325,26 @@ fn bad_data_cell_is_exit_1_naming_file_row_column_and_nothing_on_stdout() {
 /// The row of a data error is the line of the file it is on, with the
 /// skipped `#` lines and blank lines counted, and a quoted cell that spans
 /// lines starting on its first.
+/// "A cell it cannot read is a data error, never a guess" (CLI.md): a
+/// number with more digits than a decimal holds is not rounded.
+#[test]
+fn a_cell_too_precise_for_a_decimal_is_a_data_error() {
+    let p = project();
+    p.write(
+        "fine.csv",
+        "id,v,g\na,1000,14.50000000000000000000000000001\n",
+    );
+    p.write(
+        "fine.json",
+        r#"[{"id": "a", "v": 1000, "g": 14.50000000000000000000000000001}]"#,
+    );
+    for data in ["./fine.csv", "./fine.json"] {
+        p.run(["eval", "./plan.thidua", "--data", data])
+            .expect_code(1)
+            .expect_stderr("too precise");
+    }
+}
+
 #[test]
 fn a_data_error_names_the_line_past_comments_and_blank_lines() {
     let p = project();

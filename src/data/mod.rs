@@ -10,7 +10,6 @@ use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::str::FromStr;
 use unicode_normalization::UnicodeNormalization;
 
 /// How numbers are written in the data.
@@ -1322,9 +1321,9 @@ fn parse_cell(
         }
         Cell::Number(n) => {
             // JSON numbers: exact, `.` decimal, percents in percent points.
-            let d = Decimal::from_str(n)
+            let d = Decimal::from_str_exact(n)
                 .or_else(|_| Decimal::from_scientific(n))
-                .map_err(|_| (format!("`{n}` is out of range"), None))?;
+                .map_err(|_| too_wide(n))?;
             return match ty {
                 Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => d
                     .checked_mul(*factor)
@@ -1480,8 +1479,7 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
                 };
                 let d = match d {
                     Some(d) => d,
-                    None => Decimal::from_str(body)
-                        .map_err(|_| (format!("`{t}` is out of range"), None))?,
+                    None => Decimal::from_str_exact(body).map_err(|_| too_wide(t))?,
                 };
                 return Ok(if neg { -d } else { d });
             }
@@ -1531,8 +1529,17 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
             s
         }
     };
-    let d = Decimal::from_str(&normalized).map_err(|_| (format!("`{t}` is out of range"), None))?;
+    let d = Decimal::from_str_exact(&normalized).map_err(|_| too_wide(t))?;
     Ok(if neg { -d } else { d })
+}
+
+/// A number with more digits than a decimal holds: an error, never
+/// rounded.
+fn too_wide(t: &str) -> CellError {
+    (
+        format!("`{t}` is out of range or too precise"),
+        Some("numbers have at most 28 significant digits".into()),
+    )
 }
 
 pub fn parse_bool(t: &str) -> Option<bool> {

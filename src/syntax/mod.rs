@@ -8,7 +8,6 @@ use ast::*;
 use pest::iterators::Pair;
 use pest::Parser as _;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 pub use lex::{prescan, LIMIT_DEPTH};
 
@@ -882,7 +881,9 @@ impl<'a> Builder<'a> {
     fn number(&mut self, p: &Pair<Rule>) -> Decimal {
         let s = p.as_str();
         let clean: String = s.chars().filter(|c| *c != '_').collect();
-        match Decimal::from_str(&clean) {
+        // Exact: a literal with more digits than a decimal holds is an
+        // error, never rounded.
+        match Decimal::from_str_exact(&clean) {
             Ok(d) => d,
             Err(_) => {
                 self.errors.push(
@@ -2412,7 +2413,9 @@ impl<'a> Builder<'a> {
         let lit = match rule {
             Rule::number => {
                 let clean: String = text.chars().filter(|c| *c != '_').collect();
-                match Decimal::from_str(&clean) {
+                // Exact: a literal with more digits than a decimal holds is an
+                // error, never rounded.
+                match Decimal::from_str_exact(&clean) {
                     Ok(v) => Literal::Number(v, text),
                     Err(_) => {
                         self.errors.push(
