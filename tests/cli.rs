@@ -969,6 +969,19 @@ fn locale_vi_rejects_14_point_5() {
         "vi",
     ])
     .expect_code(1);
+    // Nor does a group of thousands start with 0: `0.145` is no Vietnamese
+    // number (it would read as 145).
+    p.write("d.csv", "id,v,g\na,1000,0.145\n");
+    p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./d.csv",
+        "--locale",
+        "vi",
+    ])
+    .expect_code(1)
+    .expect_stderr("0.145");
 }
 
 #[test]

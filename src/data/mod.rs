@@ -1512,7 +1512,9 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
                 || groups.len() > 1
                     && groups
                         .first()
-                        .map(|g| digits(g) && g.len() <= 3)
+                        // A first group of thousands never starts with 0:
+                        // `0.145` is a decimal written the `en` way.
+                        .map(|g| digits(g) && g.len() <= 3 && !g.starts_with('0'))
                         .unwrap_or(false)
                     && groups.iter().skip(1).all(|g| g.len() == 3 && digits(g));
             if !ok {
