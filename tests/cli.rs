@@ -1803,6 +1803,36 @@ fn template_json_lists_the_fields() {
     }
 }
 
+/// The template's `#` line is a CSV record like any other: a label with the
+/// separator or quotes is quoted, not rewritten; the JSON template gives
+/// each field's type, and a level's ids.
+#[test]
+fn template_labels_are_quoted_and_types_given() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "levels muc { cao \"Cao\" thap \"Thấp\" }\ncampaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator hs \"Hồ sơ tiếp nhận, giải quyết \\\"trực tuyến\\\"\" : percent\n  indicator m \"Mức\" : muc\n  target t1 \"T1\": hs >= 50%\n  target t2 \"T2\": m >= cao\n}\n",
+    );
+    let r = p.run(["template", "./plan.thidua"]);
+    r.expect_code(0);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let labels = parse_csv(lines[1], b',').remove(0);
+    assert!(
+        labels.contains(&"Hồ sơ tiếp nhận, giải quyết \"trực tuyến\" [%]".to_string()),
+        "{labels:?}"
+    );
+    let j = p
+        .run(["template", "./plan.thidua", "--format", "json"])
+        .json();
+    assert_eq!(j["fields"][0]["type"], "percent", "{j:#}");
+    assert_eq!(j["fields"][1]["type"], "level", "{j:#}");
+    assert_eq!(
+        j["fields"][1]["levels"],
+        serde_json::json!(["cao", "thap"]),
+        "{j:#}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // No panic, no hang, on hostile input
 // ---------------------------------------------------------------------------

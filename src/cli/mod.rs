@@ -964,23 +964,33 @@ fn cmd_template(
                     ind.label.clone().unwrap_or_else(|| ind.id.clone())
                 ));
             }
-            let (sep, other) = if vi { (';', ',') } else { (',', ';') };
+            let sep = if vi { b';' } else { b',' };
+            // The labels, on a `#` line readers skip, quoted as any record
+            // (RFC 4180), so that a spreadsheet shows each in its column.
+            // The line must stay one line: a line break in a label becomes
+            // a space.
+            let label_line: Vec<String> = labels
+                .iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    let l = l.replace(['\r', '\n'], " ");
+                    if k == 0 {
+                        format!("# {l}")
+                    } else {
+                        l
+                    }
+                })
+                .collect();
             let mut buf = Vec::new();
             {
                 let mut w = csv::WriterBuilder::new()
-                    .delimiter(sep as u8)
+                    .delimiter(sep)
                     .from_writer(&mut buf);
                 let _ = w.write_record(&cols);
+                let _ = w.write_record(&label_line);
                 let _ = w.flush();
             }
             let mut s = String::from_utf8(buf).unwrap_or_default();
-            // The labels, on a `#` line readers skip: the separator inside a
-            // label becomes the other one.
-            let label_line: Vec<String> = labels
-                .iter()
-                .map(|l| l.replace(sep, &other.to_string()))
-                .collect();
-            s.push_str(&format!("# {}\n", label_line.join(&sep.to_string())));
             if vi {
                 s.insert(0, '\u{feff}');
             }
@@ -997,7 +1007,14 @@ fn cmd_template(
             let fields: Vec<serde_json::Value> = prog
                 .indicators
                 .iter()
-                .map(|i| serde_json::json!({"id": i.id, "label": i.label, "unit": i.display.text}))
+                .map(|i| {
+                    let (ty, levels) = template_type(&prog, &i.ty);
+                    let mut f = serde_json::json!({"id": i.id, "label": i.label, "type": ty, "unit": i.display.text});
+                    if let (Some(levels), Some(o)) = (levels, f.as_object_mut()) {
+                        o.insert("levels".into(), levels.into());
+                    }
+                    f
+                })
                 .collect();
             let v = serde_json::json!({"campaign": prog.info.id, "fields": fields, "units": [serde_json::Value::Object(unit)]});
             let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
@@ -1008,6 +1025,32 @@ fn cmd_template(
     match write_out(out, &bytes) {
         Ok(()) => 0,
         Err(e) => usage(&e),
+    }
+}
+
+/// How the JSON template names a column's type, and a level's ids.
+fn template_type(
+    prog: &thidua::ir::Program,
+    ty: &thidua::value::Type,
+) -> (&'static str, Option<Vec<String>>) {
+    use thidua::value::Type;
+    match ty {
+        Type::Percent => ("percent", None),
+        Type::Quantity(_) => ("quantity", None),
+        Type::Duration(_) => ("duration", None),
+        Type::Bool => ("bool", None),
+        Type::Date => ("date", None),
+        Type::Text => ("text", None),
+        Type::Level(i) => (
+            "level",
+            Some(
+                prog.levels
+                    .get(*i)
+                    .map(|l| l.levels.iter().map(|x| x.id.clone()).collect())
+                    .unwrap_or_default(),
+            ),
+        ),
+        Type::Number | Type::Status | Type::Error => ("number", None),
     }
 }
 
