@@ -193,3 +193,27 @@ pub fn fmt_dec(d: Decimal) -> String {
 pub fn round_half_away(d: Decimal, places: u32) -> Decimal {
     d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
+
+/// The decimal a number written in plain digits (`-1234.50`) stands for,
+/// exactly: `None` when it has more significant digits than a decimal
+/// holds, where `Decimal::from_str` would round it to a neighbour. Zeros at
+/// the end of the fraction may be dropped to fit: the value is the same.
+pub fn exact_decimal(s: &str) -> Option<Decimal> {
+    use std::str::FromStr;
+    let d = Decimal::from_str(s).ok()?;
+    // Both as digits without sign, leading zeros or trailing zeros of the
+    // fraction: equal when nothing was rounded away.
+    fn digits(t: &str) -> String {
+        let t = t.trim_start_matches(['-', '+']);
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        let int = if int.is_empty() { "0" } else { int };
+        if frac.is_empty() {
+            int.to_string()
+        } else {
+            format!("{int}.{frac}")
+        }
+    }
+    (digits(s) == digits(&d.normalize().to_string())).then_some(d)
+}

@@ -693,6 +693,24 @@ fn eval_json_in(p: &Project, plan: &str, data: &str) -> Run {
     p.run(["eval", plan, "--data", data, "--format", "json"])
 }
 
+/// A quotient unit is shown as the plan writes it: `giường/10_000 người`,
+/// not `giường/10000 người`.
+#[test]
+fn a_quotient_unit_keeps_its_written_number() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "use std.units\ncampaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator beds \"B\" : giường/10_000 người\n  target t1 \"T1\": beds >= 34.4 giường/10_000 người\n}\n",
+    );
+    p.write("d.csv", "id,beds\nx,34.4\n");
+    let r = eval_json_in(&p, "./plan.thidua", "./d.csv");
+    r.expect_code(0);
+    let j = r.json();
+    let c = &j["units"][0]["criteria"][0];
+    assert_eq!(c["actual"]["unit"], "giường/10_000 người", "{c:#}");
+    assert_eq!(c["goal"]["unit"], "giường/10_000 người", "{c:#}");
+}
+
 /// The REPL with piped input: its standard output and error, together.
 fn repl_script(args: &[&str], script: &str) -> String {
     use std::io::Write as _;

@@ -220,7 +220,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     /// A plain number in the `en` locale reads as rust_decimal reads it:
-    /// same value and same scale (trailing zeros kept), any length.
+    /// same value and same scale (trailing zeros kept, unless they do not
+    /// fit), any length; but a number with more significant digits than a
+    /// decimal holds, which rust_decimal rounds, is refused.
     #[test]
     fn en_numbers_read_as_rust_decimal(
         neg in any::<bool>(), int in "[0-9]{1,30}", frac in proptest::option::of("[0-9]{1,30}"),
@@ -240,9 +242,17 @@ proptest! {
                 prop_assert_eq!(w.is_sign_negative(), g.is_sign_negative());
             }
             (Err(_), Err(_)) => {}
+            (Ok(_), Err(_)) if significant_digits(&text) > 28 => {}
             (w, g) => prop_assert!(false, "{signed}: rust_decimal {w:?}, thidua {g:?}"),
         }
     }
+}
+
+/// The digits of a plain number from its first non-zero one to its last
+/// non-zero one.
+fn significant_digits(t: &str) -> usize {
+    let d: String = t.chars().filter(char::is_ascii_digit).collect();
+    d.trim_start_matches('0').trim_end_matches('0').len()
 }
 
 const SHAPES: &str = r#"campaign c "C" {

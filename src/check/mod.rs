@@ -621,9 +621,10 @@ impl<'a> Checker<'a> {
             num: self.units[num].base,
             den: None,
         };
-        if let Some((n, den)) = &u.per {
+        if let Some(per) = &u.per {
+            let (n, den) = &**per;
             let di = self.unit_index(den)?;
-            let n = n.unwrap_or(Decimal::ONE);
+            let n = n.as_ref().map(|(n, _)| *n).unwrap_or(Decimal::ONE);
             if n.is_zero() {
                 self.err(codes::UNIT_MISMATCH, u.span, "a unit cannot be per zero");
                 return None;
@@ -631,8 +632,8 @@ impl<'a> Checker<'a> {
             factor = factor.checked_div(n.checked_mul(self.units[di].factor)?)?;
             dim.den = Some(self.units[di].base);
             text.push('/');
-            if let Some(n) = u.per.as_ref().and_then(|p| p.0) {
-                text.push_str(&crate::value::fmt_dec(n));
+            if let Some((_, written)) = u.per.as_ref().and_then(|p| p.0.as_ref()) {
+                text.push_str(written);
                 text.push(' ');
             }
             text.push_str(&den.name);

@@ -1321,9 +1321,13 @@ fn parse_cell(
         }
         Cell::Number(n) => {
             // JSON numbers: exact, `.` decimal, percents in percent points.
-            let d = Decimal::from_str_exact(n)
-                .or_else(|_| Decimal::from_scientific(n))
-                .map_err(|_| too_wide(n))?;
+            let d = crate::value::exact_decimal(n)
+                .or_else(|| {
+                    (n.contains(['e', 'E']))
+                        .then(|| Decimal::from_scientific(n).ok())
+                        .flatten()
+                })
+                .ok_or_else(|| too_wide(n))?;
             return match ty {
                 Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => d
                     .checked_mul(*factor)
@@ -1479,7 +1483,7 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
                 };
                 let d = match d {
                     Some(d) => d,
-                    None => Decimal::from_str_exact(body).map_err(|_| too_wide(t))?,
+                    None => crate::value::exact_decimal(body).ok_or_else(|| too_wide(t))?,
                 };
                 return Ok(if neg { -d } else { d });
             }
@@ -1531,7 +1535,7 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
             s
         }
     };
-    let d = Decimal::from_str_exact(&normalized).map_err(|_| too_wide(t))?;
+    let d = crate::value::exact_decimal(&normalized).ok_or_else(|| too_wide(t))?;
     Ok(if neg { -d } else { d })
 }
 

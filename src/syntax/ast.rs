@@ -66,11 +66,17 @@ pub struct Use {
     pub span: Span,
 }
 
+/// After the `/` of a quotient unit: how many (the number and its text
+/// as written) of which unit.
+pub type PerUnit = (Option<(Decimal, String)>, Ident);
+
 /// `triệu đồng/ha`, `giường/10_000 người`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitRef {
     pub num: Ident,
-    pub per: Option<(Option<Decimal>, Ident)>,
+    /// The unit it is per, and how many of it: the number, as written
+    /// (`10_000`, shown so in outputs).
+    pub per: Option<Box<PerUnit>>,
     pub span: Span,
 }
 

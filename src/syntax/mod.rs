@@ -883,9 +883,9 @@ impl<'a> Builder<'a> {
         let clean: String = s.chars().filter(|c| *c != '_').collect();
         // Exact: a literal with more digits than a decimal holds is an
         // error, never rounded.
-        match Decimal::from_str_exact(&clean) {
-            Ok(d) => d,
-            Err(_) => {
+        match crate::value::exact_decimal(&clean) {
+            Some(d) => d,
+            None => {
                 self.errors.push(
                     Diag::error(
                         codes::OVERFLOW,
@@ -1026,7 +1026,7 @@ impl<'a> Builder<'a> {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::ident => idents.push(self.ident(q)),
-                Rule::number => per_n = Some(self.number(&q)),
+                Rule::number => per_n = Some((self.number(&q), q.as_str().to_string())),
                 _ => {}
             }
         }
@@ -1035,7 +1035,7 @@ impl<'a> Builder<'a> {
             name: String::new(),
             span,
         });
-        let per = it.next().map(|d| (per_n, d));
+        let per = it.next().map(|d| Box::new((per_n, d)));
         UnitRef { num, per, span }
     }
 
@@ -2415,9 +2415,9 @@ impl<'a> Builder<'a> {
                 let clean: String = text.chars().filter(|c| *c != '_').collect();
                 // Exact: a literal with more digits than a decimal holds is an
                 // error, never rounded.
-                match Decimal::from_str_exact(&clean) {
-                    Ok(v) => Literal::Number(v, text),
-                    Err(_) => {
+                match crate::value::exact_decimal(&clean) {
+                    Some(v) => Literal::Number(v, text),
+                    None => {
                         self.errors.push(
                             Diag::error(
                                 codes::OVERFLOW,
