@@ -266,9 +266,20 @@ pub enum Field {
     Bloc,
     Kind,
     Parent,
+    /// The `awards` column, read in expressions as its text (the award ids
+    /// joined by `;`); never a group for ranks or limits.
+    Awards,
 }
 
 impl Field {
+    /// A reserved field an expression may read as text (LANGUAGE.md §7):
+    /// every one but `period`.
+    pub fn readable(s: &str) -> Option<Field> {
+        match s {
+            "awards" => Some(Field::Awards),
+            _ => Field::parse(s),
+        }
+    }
     pub fn parse(s: &str) -> Option<Field> {
         Some(match s {
             "id" => Field::Id,
@@ -286,6 +297,7 @@ impl Field {
             Field::Bloc => "bloc",
             Field::Kind => "kind",
             Field::Parent => "parent",
+            Field::Awards => "awards",
         }
     }
 }

@@ -179,6 +179,8 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
                         crate::ir::Field::Bloc => row.bloc = text,
                         crate::ir::Field::Kind => row.kind = text,
                         crate::ir::Field::Parent => row.parent = text,
+                        // `awards` in a given row is `GivenTarget::Awards`.
+                        crate::ir::Field::Awards => {}
                     }
                 }
                 GivenTarget::Period => {

@@ -511,7 +511,7 @@ impl<'a> Checker<'a> {
             if let Some((idx, t, d)) = self.let_type(name, n.span) {
                 return (IExpr::Let(idx), t, d);
             }
-            if let Some(f) = Field::parse(name) {
+            if let Some(f) = Field::readable(name) {
                 return (IExpr::Field(f), Type::Text, Display::plain());
             }
             if scope.post {

@@ -158,6 +158,10 @@ impl<'e> Cx<'e> {
             IExpr::DateLit(d) => Value::Date(super::shift_date(*d, self.shift)),
             IExpr::Ind(slot) => self.row(i).values.get(*slot).cloned().unwrap_or_default(),
             IExpr::Let(l) => st.lets.get(*l).cloned().unwrap_or_default(),
+            IExpr::Field(Field::Awards) => match &self.row(i).awards {
+                Some(a) => Value::Text(a.join(";").into()),
+                None => Value::Missing,
+            },
             IExpr::Field(f) => match self.row(i).field(*f) {
                 Some(s) => Value::Text(s.into()),
                 None => Value::Missing,

@@ -40,6 +40,8 @@ impl UnitRow {
             Field::Bloc => self.bloc.as_deref(),
             Field::Kind => self.kind.as_deref(),
             Field::Parent => self.parent.as_deref(),
+            // A list, not one text: see `Cx::eval`.
+            Field::Awards => None,
         }
     }
 }
