@@ -21,6 +21,10 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// The test could not run (bad data).
     pub errors: Vec<Diag>,
+    /// Warnings of the test's data and of its evaluation (an unknown
+    /// column, a tie at an award's limit): shown, and failures under
+    /// `--deny-warnings`.
+    pub warnings: Vec<Diag>,
     /// What the test's expectations read: criteria, rating branches (of
     /// the units whose rating they read) and awards.
     pub coverage: Coverage,
@@ -113,6 +117,7 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
         expectations: t.expects.len(),
         failures: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         coverage: Coverage::default(),
     };
     let mut rows: Vec<UnitRow> = Vec::new();
@@ -150,6 +155,10 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
                     e.span = Some(*span);
                     out.errors.push(e);
                 }
+                // A test's data file may leave columns to its `given`
+                // rows: a column it lacks is no warning here.
+                out.warnings
+                    .extend((ds.warnings.into_iter()).filter(|w| w.code != codes::MISSING_COLUMN));
                 rows.extend(ds.rows);
             }
             Err(data::Unreadable(msg)) => out.errors.push(Diag::error(codes::DATA, msg).at(*span)),
@@ -215,6 +224,7 @@ fn run_one(prog: &Program, t: &TestSpec, locale: Locale) -> Outcome {
             return out;
         }
     };
+    out.warnings.extend(ev.warnings.iter().cloned());
     for x in &t.expects {
         cover(&ev, &x.expr, &mut out.coverage);
         let v = eval::eval_after(prog, &ev, &x.expr);
@@ -248,6 +258,33 @@ fn prog_level(_prog: &Program, i: u32) -> String {
     format!("level {i}")
 }
 
+/// How the value an expectation reads is written (its display and type),
+/// when it reads an indicator or a let: `15.2%`, `60 tỷ đồng`, a level's
+/// name, as the plan writes them.
+fn shape(prog: &Program, e: &IExpr) -> Option<(crate::value::Display, crate::value::Type)> {
+    match e {
+        IExpr::UnitAttr(_, UnitAttr::Expr(inner)) => shape(prog, inner),
+        IExpr::Ind(slot) => prog
+            .indicators
+            .get(*slot)
+            .map(|i| (i.display.clone(), i.ty.clone())),
+        IExpr::Let(l) => prog.lets.get(*l).map(|d| (d.display.clone(), d.ty.clone())),
+        _ => None,
+    }
+}
+
+/// [`show`], in the display of `shape` when there is one.
+fn show_as(
+    prog: &Program,
+    v: &Value,
+    shape: Option<&(crate::value::Display, crate::value::Type)>,
+) -> String {
+    match (v, shape) {
+        (Value::Missing, _) | (_, None) => show(prog, v),
+        (_, Some((display, ty))) => crate::report::value_text(prog, v, display, Some(ty)),
+    }
+}
+
 fn unit_missing(ev: &eval::Evaluation, e: &IExpr) -> Option<String> {
     match e {
         IExpr::UnitAttr(u, _) | IExpr::Has(u, _) if ev.unit(u).is_none() => Some(u.clone()),
@@ -258,15 +295,19 @@ fn unit_missing(ev: &eval::Evaluation, e: &IExpr) -> Option<String> {
 /// What was expected and what was found, in words.
 fn describe(prog: &Program, ev: &eval::Evaluation, e: &IExpr, v: Value) -> (String, String) {
     let after = |x: &IExpr| eval::eval_after(prog, ev, x);
-    let rating_name = |x: &Value, attr_rating: bool| -> String {
+    // A rating by its id and label (LANGUAGE.md §6: outputs give both).
+    let rating_name = |x: &Value, attr_rating: bool, shape| -> String {
         match (x, attr_rating) {
             (Value::Level(i), true) => prog
                 .rating
                 .as_ref()
                 .and_then(|r| r.branches.get(*i as usize))
-                .map(|b| b.id.clone())
+                .map(|b| match &b.label {
+                    Some(l) if !l.is_empty() => format!("{} ({l})", b.id),
+                    _ => b.id.clone(),
+                })
                 .unwrap_or_else(|| show(prog, x)),
-            _ => show(prog, x),
+            _ => show_as(prog, x, shape),
         }
     };
     match e {
@@ -311,9 +352,14 @@ fn describe(prog: &Program, ev: &eval::Evaluation, e: &IExpr, v: Value) -> (Stri
             let is_rating = matches!(l.as_ref(), IExpr::UnitAttr(_, UnitAttr::Rating));
             let rv = after(r);
             let lv = after(l);
+            let shape = shape(prog, l).or_else(|| shape(prog, r));
             (
-                format!("{} {}", op.as_str(), rating_name(&rv, is_rating)),
-                rating_name(&lv, is_rating),
+                format!(
+                    "{} {}",
+                    op.as_str(),
+                    rating_name(&rv, is_rating, shape.as_ref())
+                ),
+                rating_name(&lv, is_rating, shape.as_ref()),
             )
         }
         IExpr::Has(u, a) => {

@@ -287,6 +287,59 @@ fn test_command_reports_passed_and_failed() {
     );
 }
 
+/// LANGUAGE.md §8: a failing `expect` shows its expected and actual values
+/// as the plan writes them (`15.2%`, `1_000 triệu đồng`, a rating's id and
+/// label), not as the stored base number.
+#[test]
+fn test_failures_show_values_as_written() {
+    let p = Project::new();
+    let plan = format!(
+        "{PLAN}\ntest \"t\" {{\n  given a {{ v = 900, g = 15.2% }}\n  expect a.g == 14%\n  expect a.v == 950 triệu đồng\n  expect a.rating == kha\n}}\n"
+    );
+    p.write("plan.thidua", &plan);
+    let r = p.run(["test", "./plan.thidua"]);
+    r.expect_code(1)
+        .expect_stdout("expected: == 14%\n    actual:   15.2%")
+        .expect_stdout("expected: == 950 triệu đồng\n    actual:   900 triệu đồng")
+        .expect_stdout("expected: == kha (Khá)\n    actual:   tot (Tốt)");
+}
+
+/// CLI.md: `--deny-warnings` fails `test` on a warning, those of a test's
+/// own run included (here a tie at an award's limit), which are shown.
+#[test]
+fn test_run_warnings_are_shown_and_denied() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator a \"A\" : number\n  target t1 \"T1\": a >= 10 { points 10 }\n  award x \"X\" {\n    when score > 0\n    limit 1 per bloc\n  }\n}\ntest \"tie\" {\n  given u1 { a = 10 }\n  given u2 { a = 10 }\n  expect u1 has x\n}\n",
+    );
+    p.run(["test", "./plan.thidua"])
+        .expect_code(0)
+        .expect_stderr("thidua::tie-at-limit");
+    p.run(["test", "--deny-warnings", "./plan.thidua"])
+        .expect_code(1)
+        .expect_stdout("1 passed, 0 failed")
+        .expect_stdout("--deny-warnings");
+}
+
+/// CLI.md: `explain` traces a criterion to its inputs, through the lets it
+/// reads down to the data.
+#[test]
+fn explain_follows_lets_to_the_data() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator a \"A\" : number\n  indicator b \"B\" : number\n  let s = a + b\n  let d = s * 2\n  target t1 \"T1\": d >= 5\n}\n",
+    );
+    p.write("d.csv", "id,a,b\nu1,2,4\n");
+    explain(&p, "./plan.thidua", "./d.csv", "u1")
+        .expect_code(0)
+        .expect_stdout("input a = 2")
+        .expect_stdout("input b = 4")
+        .expect_stdout("let s = 6")
+        .expect_stdout("let d = 12");
+}
+
 // ---------------------------------------------------------------------------
 // Data errors
 // ---------------------------------------------------------------------------

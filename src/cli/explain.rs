@@ -74,20 +74,32 @@ pub fn cmd(
     }
 }
 
-/// The indicators and lets `e` reads, each once, in the order met.
-fn inputs(e: &IExpr, out: &mut Vec<usize>, lets: &mut Vec<usize>) {
+/// The indicators and lets `e` reads, each once, in the order met: through
+/// the lets down to the data, so that a result is traced to its inputs.
+fn inputs(prog: &Program, e: &IExpr, out: &mut Vec<usize>, lets: &mut Vec<usize>) {
     match e {
-        IExpr::Ind(s) if !out.contains(s) => out.push(*s),
-        IExpr::Let(l) if !lets.contains(l) => lets.push(*l),
-        _ => e.for_each_child(&mut |c| inputs(c, out, lets)),
+        IExpr::Ind(s) => {
+            if !out.contains(s) {
+                out.push(*s);
+            }
+        }
+        IExpr::Let(l) => {
+            if !lets.contains(l) {
+                lets.push(*l);
+                if let Some(def) = prog.lets.get(*l) {
+                    inputs(prog, &def.expr, out, lets);
+                }
+            }
+        }
+        _ => e.for_each_child(&mut |c| inputs(prog, c, out, lets)),
     }
 }
 
-fn crit_inputs(c: &CritKind) -> (Vec<usize>, Vec<usize>) {
+fn crit_inputs(prog: &Program, c: &CritKind) -> (Vec<usize>, Vec<usize>) {
     let mut ins = Vec::new();
     let mut lets = Vec::new();
     for e in c.exprs() {
-        inputs(e, &mut ins, &mut lets);
+        inputs(prog, e, &mut ins, &mut lets);
     }
     if let CritKind::Checklist(cl) = c {
         ins.extend(cl.items.iter().map(|i| i.slot));
@@ -241,7 +253,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         if let Some(d) = &c.doc {
             let _ = writeln!(out, "  /// {}", d.replace('\n', " "));
         }
-        let (ins, lets) = crit_inputs(&c.kind);
+        let (ins, lets) = crit_inputs(prog, &c.kind);
         for s in ins {
             if let Some(ind) = prog.indicators.get(s) {
                 let v = row.values.get(s).cloned().unwrap_or_default();
@@ -439,7 +451,7 @@ pub fn trace_json(
                 else {
                     continue;
                 };
-                let (ins, lets) = crit_inputs(&def.kind);
+                let (ins, lets) = crit_inputs(prog, &def.kind);
                 let inputs: Vec<serde_json::Value> = ins
                     .iter()
                     .filter_map(|&s| prog.indicators.get(s).map(|ind| serde_json::json!({"id": ind.id, "value": report::value_json(prog, row.values.get(s).unwrap_or(&Value::Missing), &ind.display, Some(&ind.ty))})))

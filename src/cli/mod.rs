@@ -850,6 +850,10 @@ fn cmd_test(
             entry.coverage.merge(&o.coverage);
         }
         for o in outcomes {
+            if !o.warnings.is_empty() {
+                any_warning = true;
+                print_diags(&o.warnings, &sources, ecolor);
+            }
             let (l, _) = sources.line_col(o.span.file, o.span.start);
             let fname = sources
                 .get(o.span.file)
@@ -898,6 +902,9 @@ fn cmd_test(
         out.push_str(&print_coverage(&reports));
     }
     out.push_str(&format!("{passed} passed, {failed} failed\n"));
+    if deny && any_warning {
+        out.push_str("warnings were found and --deny-warnings fails them\n");
+    }
     let _ = write_out(None, out.as_bytes());
     if failed > 0 || (deny && any_warning) {
         1
