@@ -304,6 +304,22 @@ fn test_failures_show_values_as_written() {
         .expect_stdout("expected: == kha (Khá)\n    actual:   tot (Tốt)");
 }
 
+/// A plan saved with Windows line ends gets the same excerpt as with `\n`:
+/// each line numbered once, the right one.
+#[test]
+fn a_crlf_plan_is_quoted_with_its_own_line_numbers() {
+    let p = Project::new();
+    p.write(
+        "plan.thidua",
+        "campaign c \"C\" {\r\n  period 2024-01-01 .. 2024-12-31\r\n  indicator a \"A\" : number\r\n  indicator b \"B\" : number\r\n  target t \"T\": a >= 1\r\n}\r\n",
+    );
+    let r = p.run(["check", "--color", "never", "./plan.thidua"]);
+    r.expect_code(0)
+        .expect_stdout("plan.thidua:4:13")
+        .expect_stdout(" 3 │   indicator a")
+        .expect_stdout(" 4 │   indicator b");
+}
+
 /// CLI.md: `--deny-warnings` fails `test` on a warning, those of a test's
 /// own run included (here a tie at an award's limit), which are shown.
 #[test]

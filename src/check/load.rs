@@ -23,9 +23,19 @@ pub struct Loaded {
     pub text: std::sync::Arc<str>,
 }
 
-/// Normalise text as every stage expects it: NFC.
+/// Normalise text as every stage expects it: NFC, with `\n` line ends.
 pub fn normalize(text: &str) -> String {
     use unicode_normalization::{is_nfc_quick, IsNormalized};
+    // Windows line ends read as `\n`: lines and columns are the same, and
+    // a diagnostic's excerpt numbers its lines right (miette counts a
+    // `\r\n` line twice).
+    let lf;
+    let text = if text.contains("\r\n") {
+        lf = text.replace("\r\n", "\n");
+        lf.as_str()
+    } else {
+        text
+    };
     // Text already in NFC (almost always) is copied, not rebuilt.
     if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
         return text.to_string();
