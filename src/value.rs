@@ -217,3 +217,25 @@ pub fn exact_decimal(s: &str) -> Option<Decimal> {
     }
     (digits(s) == digits(&d.normalize().to_string())).then_some(d)
 }
+
+/// `a × b`, or `None` when the product overflows or, for a factor that is
+/// a power of ten (a percent's 0.01, a scale word's 10⁹, `/10_000 người`),
+/// when rust_decimal would round it: such a factor only moves the decimal
+/// point, so a rounded product means the number had more digits than a
+/// decimal holds. (Other factors are not decimal fractions and were
+/// rounded when the unit was declared.)
+pub fn mul_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let p = a.checked_mul(b)?;
+    let m = b.mantissa().unsigned_abs();
+    let power_of_ten = m != 0 && {
+        let mut k = m;
+        while k.is_multiple_of(10) {
+            k /= 10;
+        }
+        k == 1
+    };
+    if !power_of_ten {
+        return Some(p);
+    }
+    (p.checked_div(b) == Some(a)).then_some(p)
+}

@@ -146,6 +146,18 @@ fn the_plan_may_follow_the_data_files() {
     ])
     .expect_code(0)
     .expect_stdout("t1");
+    // A criterion after `--unit` then takes the plan's place.
+    let one = p.run([
+        "explain",
+        "--data",
+        "./data.csv",
+        "./plan.thidua",
+        "--unit",
+        "a",
+        "t2",
+    ]);
+    one.expect_code(0).expect_stdout("t2");
+    assert!(!one.stdout.contains("t1 \""), "{}", one.stdout);
 }
 
 #[test]
@@ -410,8 +422,26 @@ fn a_cell_too_precise_for_a_decimal_is_a_data_error() {
     for data in ["./fine.csv", "./fine.json"] {
         p.run(["eval", "./plan.thidua", "--data", data])
             .expect_code(1)
-            .expect_stderr("too precise");
+            .expect_stderr("at most 28 significant digits");
     }
+    // Nor once a percent is divided by 100, nor in scientific notation.
+    p.write("pct.csv", "id,v,g\na,1000,0.1450000000000000000000000001\n");
+    p.write(
+        "sci.json",
+        r#"[{"id": "a", "v": 1.23456789012345678901234567890123e3, "g": 14.5}]"#,
+    );
+    for data in ["./pct.csv", "./sci.json"] {
+        p.run(["eval", "./plan.thidua", "--data", data])
+            .expect_code(1)
+            .expect_stderr("at most 28 significant digits");
+    }
+    p.write("sci.json", r#"[{"id": "a", "v": 1.5e3, "g": 1.45E+1}]"#);
+    let j = eval_json_in(&p, "./plan.thidua", "./sci.json");
+    j.expect_code(0);
+    assert_eq!(
+        j.json()["units"][0]["criteria"][1]["actual"]["value"],
+        "14.5"
+    );
 }
 
 #[test]
@@ -827,6 +857,28 @@ fn repl_reports_bad_data_and_wants_percents_with_their_sign() {
     p.run(["repl", &plan, "--data", &missing.to_string_lossy()])
         .expect_code(2)
         .expect_stderr("does not exist");
+    p.run(["repl", &plan, "--data", &p.path(".").to_string_lossy()])
+        .expect_code(2)
+        .expect_stderr("not a file");
+    // Units in a parent cycle, or below a missing parent, are left out, so
+    // the others still evaluate.
+    p.write(
+        "cycle.csv",
+        "id,parent,v,g\na,b,1,1\nb,a,2,2\nc,,1000,15\nd,zz,1,1\n",
+    );
+    let out = repl_script(
+        &[
+            "repl",
+            &plan,
+            "--data",
+            &p.path("cycle.csv").to_string_lossy(),
+        ],
+        ":units\n:unit c\nscore\n",
+    );
+    assert!(out.contains("left out"), "{out}");
+    assert!(out.contains("own ancestor"), "{out}");
+    assert!(!out.contains("the data has errors"), "{out}");
+    assert!(out.contains("\n15\n"), "c is scored: {out}");
     let data = p.path("data.csv");
     let out = repl_script(
         &["repl", &plan, "--data", &data.to_string_lossy()],

@@ -339,10 +339,14 @@ impl<'a> Checker<'a> {
             Literal::Quantity(q) => {
                 self.thousands(&q.text, span);
                 match self.resolve_unit(&q.scale, &q.unit) {
-                    Some((t, d)) => match q.value.checked_mul(d.factor) {
+                    Some((t, d)) => match crate::value::mul_exact(q.value, d.factor) {
                         Some(v) => (IExpr::Const(Value::Num(v)), t, d),
                         None => {
-                            self.err(codes::OVERFLOW, span, "this quantity is too large");
+                            self.err(
+                                codes::OVERFLOW,
+                                span,
+                                "this quantity is too large or too precise",
+                            );
                             err_typed()
                         }
                     },
@@ -1395,9 +1399,9 @@ pub fn given_value(c: &mut Checker, ind: &Indicator, f: &ast::Field) -> Option<V
             ));
             None
         }
-        (Type::Quantity(_) | Type::Duration(_), ast::GivenValue::Lit(Literal::Number(n, _))) => n
-            .checked_mul(ind.display.factor)
-            .map(|v| Value::Num(neg(v))),
+        (Type::Quantity(_) | Type::Duration(_), ast::GivenValue::Lit(Literal::Number(n, _))) => {
+            crate::value::mul_exact(*n, ind.display.factor).map(|v| Value::Num(neg(v)))
+        }
         (Type::Quantity(_) | Type::Duration(_), ast::GivenValue::Lit(Literal::Quantity(q))) => {
             let (t, d) = c.resolve_unit(&q.scale, &q.unit)?;
             if t != ind.ty {
@@ -1410,7 +1414,7 @@ pub fn given_value(c: &mut Checker, ind: &Indicator, f: &ast::Field) -> Option<V
                 c.err(codes::UNIT_MISMATCH, f.span, msg);
                 return None;
             }
-            q.value.checked_mul(d.factor).map(|v| Value::Num(neg(v)))
+            crate::value::mul_exact(q.value, d.factor).map(|v| Value::Num(neg(v)))
         }
         (Type::Bool, ast::GivenValue::Lit(Literal::Bool(b))) => Some(Value::Bool(*b)),
         (Type::Date, ast::GivenValue::Lit(Literal::Date(d))) => c.date(d).map(Value::Date),

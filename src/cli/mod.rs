@@ -186,7 +186,22 @@ pub fn run() -> i32 {
     let mut cmd = cli.cmd;
     let placed = match &mut cmd {
         Cmd::Eval { plan, data, .. } => plan_after_data(plan, data, "eval"),
-        Cmd::Explain { plan, data, .. } => plan_after_data(plan, data, "explain"),
+        Cmd::Explain {
+            plan,
+            data,
+            criterion,
+            ..
+        } => {
+            // `explain --data d.csv plan.thidua --unit a t1`: the plan went
+            // to `--data` and the criterion took the plan's place.
+            if criterion.is_none()
+                && plan.as_deref().is_some_and(|p| !is_plan_file(p))
+                && data.iter().any(|d| is_plan_file(d))
+            {
+                *criterion = plan.take().map(|p| p.to_string_lossy().into_owned());
+            }
+            plan_after_data(plan, data, "explain")
+        }
         Cmd::Repl { plan, data } => plan_after_data(plan, data, ""),
         _ => Ok(()),
     };
@@ -245,6 +260,12 @@ pub fn run() -> i32 {
     }
 }
 
+/// Whether a path names a plan: its extension is `.thidua` (in any case).
+fn is_plan_file(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("thidua"))
+}
+
 /// `--data` takes every value up to the next option, so a plan written
 /// after the data files (`thidua eval --data d.csv plan.thidua`) arrives
 /// among them: when no plan came before, the `.thidua` file among the data
@@ -256,10 +277,7 @@ fn plan_after_data(
     command: &str,
 ) -> Result<(), String> {
     if plan.is_none() {
-        if let Some(k) = data
-            .iter()
-            .position(|d| d.extension().is_some_and(|e| e == "thidua"))
-        {
+        if let Some(k) = data.iter().position(|d| is_plan_file(d)) {
             *plan = Some(data.remove(k));
         }
     }

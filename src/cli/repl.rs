@@ -276,6 +276,12 @@ impl Session {
                 if ds.errors.len() == 1 { "" } else { "s" }
             ));
         }
+        // Units in a cycle of `parent` links, or below a parent that is
+        // not there, are left out too, so that the others evaluate.
+        data::skip_bad_parents(prog, &mut ds);
+        for s in &ds.skipped {
+            notes.push_str(&format!("left out {}:{}: {}\n", s.file, s.row, s.reason));
+        }
         self.rows = ds.rows;
         Ok(notes)
     }
@@ -959,8 +965,8 @@ pub fn cmd(
         .into_iter()
         .chain(data_paths.iter().map(PathBuf::as_path))
     {
-        if !p.exists() {
-            tell!("error: `{}` does not exist", p.display());
+        if !p.is_file() {
+            tell!("error: `{}` does not exist or is not a file", p.display());
             return 2;
         }
     }

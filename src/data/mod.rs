@@ -78,7 +78,7 @@ pub fn read_files(
 /// cycle of parent links, those whose parent is not a unit of the period,
 /// and every unit below one of them are left out and listed, so that the
 /// rest can be evaluated (the evaluation reports them as errors).
-fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
+pub fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
     if ds.rows.iter().all(|r| r.parent.is_none()) {
         return;
     }
@@ -1322,17 +1322,12 @@ fn parse_cell(
         Cell::Number(n) => {
             // JSON numbers: exact, `.` decimal, percents in percent points.
             let d = crate::value::exact_decimal(n)
-                .or_else(|| {
-                    (n.contains(['e', 'E']))
-                        .then(|| Decimal::from_scientific(n).ok())
-                        .flatten()
-                })
+                .or_else(|| crate::value::exact_decimal(&plain_of_scientific(n)?))
                 .ok_or_else(|| too_wide(n))?;
             return match ty {
-                Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => d
-                    .checked_mul(*factor)
-                    .map(Value::Num)
-                    .ok_or_else(|| (format!("`{n}` is out of range"), None)),
+                Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_) => {
+                    scale(d, factor).map(Value::Num).ok_or_else(|| too_wide(n))
+                }
                 Type::Bool if d.is_zero() || d == Decimal::ONE => {
                     Ok(Value::Bool(d == Decimal::ONE))
                 }
@@ -1357,7 +1352,7 @@ fn parse_cell(
             let d = parse_number(t, locale)?;
             scale(d, factor)
                 .map(Value::Num)
-                .ok_or_else(|| (format!("`{text}` is out of range"), None))
+                .ok_or_else(|| too_wide(text))
         }
         Type::Bool => parse_bool(text).map(Value::Bool).ok_or_else(|| {
             (
@@ -1405,7 +1400,7 @@ fn scale(d: Decimal, factor: &Decimal) -> Option<Decimal> {
         out.set_scale(d.scale() + factor.scale()).ok()?;
         return Some(out);
     }
-    d.checked_mul(*factor)
+    crate::value::mul_exact(d, *factor)
 }
 
 /// Read one value typed by an indicator, as a data cell would be read
@@ -1537,6 +1532,38 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
     };
     let d = crate::value::exact_decimal(&normalized).ok_or_else(|| too_wide(t))?;
     Ok(if neg { -d } else { d })
+}
+
+/// A JSON number in scientific notation (`1.25e3`) written out in plain
+/// digits (`1250`), so that it is read exactly; `None` for anything else,
+/// or an exponent far beyond what a decimal holds.
+fn plain_of_scientific(n: &str) -> Option<String> {
+    let (m, e) = n.split_once(['e', 'E'])?;
+    let e: i32 = e.strip_prefix('+').unwrap_or(e).parse().ok()?;
+    if e.abs() > 60 {
+        return None;
+    }
+    let (neg, m) = match m.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, m),
+    };
+    let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+    let digits = format!("{int}{frac}");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // The decimal point after `point` digits (may be outside the digits).
+    let point = i32::try_from(int.len()).ok()? + e;
+    let len = i32::try_from(digits.len()).ok()?;
+    let body = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(usize::try_from(-point).ok()?))
+    } else if point >= len {
+        format!("{digits}{}", "0".repeat(usize::try_from(point - len).ok()?))
+    } else {
+        let (a, b) = digits.split_at(usize::try_from(point).ok()?);
+        format!("{a}.{b}")
+    };
+    Some(if neg { format!("-{body}") } else { body })
 }
 
 /// A number with more digits than a decimal holds: an error, never
@@ -1693,8 +1720,10 @@ mod scale_tests {
                 assert_eq!(scale(d(x), &d(f)), d(x).checked_mul(d(f)), "{x} × {f}");
             }
         }
-        // Past 28 decimal places the multiplication decides.
+        // Past 28 decimal places the product would be rounded (here to
+        // zero): it is refused instead.
         let tiny = d("0.0000000000000000000000000001");
-        assert_eq!(scale(tiny, &d("0.01")), tiny.checked_mul(d("0.01")));
+        assert_eq!(scale(tiny, &d("0.01")), None);
+        assert_eq!(scale(d("2.5"), &d("0.01")), Some(d("0.025")));
     }
 }

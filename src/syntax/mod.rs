@@ -1876,12 +1876,33 @@ impl<'a> Builder<'a> {
 
     fn percent(&mut self, p: Pair<'a, Rule>) -> (Decimal, String) {
         let text = p.as_str().to_string();
+        let span = self.span(&p);
         let n = p
             .into_inner()
             .next()
             .map(|q| self.number(&q))
             .unwrap_or_default();
-        (n / Decimal::ONE_HUNDRED, text)
+        (self.hundredth(n, &text, span), text)
+    }
+
+    /// A percent's number as a fraction (`14.5%` is 0.145), exactly: a
+    /// percent with more digits than a decimal holds once divided by 100
+    /// is an error, not rounded.
+    fn hundredth(&mut self, n: Decimal, text: &str, span: Span) -> Decimal {
+        match crate::value::mul_exact(n, Decimal::new(1, 2)) {
+            Some(v) => v,
+            None => {
+                self.errors.push(
+                    Diag::error(
+                        codes::OVERFLOW,
+                        format!("the percent `{text}` is too precise"),
+                    )
+                    .at(span)
+                    .help("numbers have at most 28 significant digits"),
+                );
+                Decimal::ZERO
+            }
+        }
     }
 
     fn date(&mut self, p: Pair<'a, Rule>) -> DateLit {
@@ -2436,7 +2457,8 @@ impl<'a> Builder<'a> {
                     .next()
                     .map(|q| self.number(&q))
                     .unwrap_or_default();
-                Literal::Percent(n / Decimal::ONE_HUNDRED, text)
+                let n = self.hundredth(n, &text, span);
+                Literal::Percent(n, text)
             }
             Rule::date => Literal::Date(date_lit(&text, span)),
             Rule::quantity => {
