@@ -226,6 +226,16 @@ pub fn exact_decimal(s: &str) -> Option<Decimal> {
 /// rounded when the unit was declared.)
 pub fn mul_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
     let p = a.checked_mul(b)?;
+    // The product of the mantissas at the sum of the scales is the exact
+    // product; when it fits a decimal, nothing was rounded (the common
+    // case, checked without a division).
+    let fits = a.scale() + b.scale() <= 28
+        && (a.mantissa().unsigned_abs())
+            .checked_mul(b.mantissa().unsigned_abs())
+            .is_some_and(|m| m < 1 << 96);
+    if fits {
+        return Some(p);
+    }
     let m = b.mantissa().unsigned_abs();
     let power_of_ten = m != 0 && {
         let mut k = m;
@@ -238,4 +248,47 @@ pub fn mul_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
         return Some(p);
     }
     (p.checked_div(b) == Some(a)).then_some(p)
+}
+
+#[cfg(test)]
+mod exact_tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn exact_products_are_kept_and_rounded_ones_refused() {
+        assert_eq!(mul_exact(d("14.5"), d("0.01")), Some(d("0.145")));
+        assert_eq!(
+            mul_exact(d("964.08"), d("1000000000")),
+            Some(d("964080000000"))
+        );
+        // 28 significant digits times 10⁻²: 30 decimals, rounded by
+        // rust_decimal.
+        assert_eq!(
+            mul_exact(d("0.1450000000000000000000000001"), d("0.01")),
+            None
+        );
+        // Trailing zeros dropped to fit keep the value.
+        assert_eq!(
+            mul_exact(d("1.0000000000000000000000000000"), d("0.01")),
+            Some(d("0.01"))
+        );
+        // Not a power of ten: the factor is already rounded, the product kept.
+        assert!(mul_exact(d("14.5"), d("0.3333333333333333333333333333")).is_some());
+    }
+
+    #[test]
+    fn exact_decimal_refuses_what_from_str_rounds() {
+        assert_eq!(exact_decimal("14.50"), Some(d("14.50")));
+        assert_eq!(exact_decimal("-0.5"), Some(d("-0.5")));
+        assert_eq!(exact_decimal("14.50000000000000000000000000001"), None);
+        assert_eq!(
+            exact_decimal("80000000000000000000000000.000"),
+            Some(d("80000000000000000000000000"))
+        );
+    }
 }
