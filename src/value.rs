@@ -201,6 +201,11 @@ pub fn round_half_away(d: Decimal, places: u32) -> Decimal {
 pub fn exact_decimal(s: &str) -> Option<Decimal> {
     use std::str::FromStr;
     let d = Decimal::from_str(s).ok()?;
+    // Up to 28 digits in all, nothing can have been rounded (the common
+    // case, checked without building strings).
+    if s.bytes().filter(u8::is_ascii_digit).count() <= 28 {
+        return Some(d);
+    }
     // Both as digits without sign, leading zeros or trailing zeros of the
     // fraction: equal when nothing was rounded away.
     fn digits(t: &str) -> String {
