@@ -661,14 +661,13 @@ fn not_utf8(file: &str, row: usize, rec: &csv::ByteRecord, headers: &[String]) -
     d
 }
 
-/// `rec`'s fields in a record of exactly their size.
-fn exact_copy(rec: &csv::ByteRecord) -> csv::ByteRecord {
-    let mut copy = csv::ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
-    for field in rec {
-        copy.push_field(field);
-    }
-    copy.set_position(rec.position().cloned());
-    copy
+/// The record just read, handed on whole; `rec` gets a new record with
+/// room for one like it, to read the next into. (Copying the fields one by
+/// one cost more than reading them; a clone would copy the whole buffer,
+/// which keeps the size of the longest record read.)
+fn take_record(rec: &mut csv::ByteRecord) -> csv::ByteRecord {
+    let room = csv::ByteRecord::with_capacity(rec.as_slice().len() + 64, rec.len());
+    std::mem::replace(rec, room)
 }
 
 fn begin_row(prog: &Program) -> UnitRow {
@@ -1096,12 +1095,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 if let Sink::Pending(pending) = &mut self.sink {
                     pending(Pending::Raw(RawRow {
                         file: columns.clone(),
-                        // A copy of exactly the record's size (a clone
-                        // would copy the whole buffer, which keeps the size
-                        // of the longest record read): `rec` keeps its
-                        // buffers for the next record instead of growing
-                        // new ones from nothing.
-                        rec: exact_copy(&rec),
+                        rec: take_record(&mut rec),
                         row,
                         before,
                         after,
