@@ -280,7 +280,8 @@ fn show_as(
     shape: Option<&(crate::value::Display, crate::value::Type)>,
 ) -> String {
     match (v, shape) {
-        (Value::Missing, _) | (_, None) => show(prog, v),
+        // Bools and text as in the test file (`true`, `"a b "`).
+        (Value::Missing | Value::Bool(_) | Value::Text(_), _) | (_, None) => show(prog, v),
         (_, Some((display, ty))) => crate::report::value_text(prog, v, display, Some(ty)),
     }
 }

@@ -146,6 +146,19 @@ fn the_plan_may_follow_the_data_files() {
     ])
     .expect_code(0)
     .expect_stdout("t1");
+    // A criterion after the plan goes to `--data` too: it is still the
+    // criterion.
+    let one = p.run([
+        "explain",
+        "--data",
+        "./data.csv",
+        "./plan.thidua",
+        "t2",
+        "--unit",
+        "a",
+    ]);
+    one.expect_code(0).expect_stdout("t2");
+    assert!(!one.stdout.contains("t1 \""), "{}", one.stdout);
     // A criterion after `--unit` then takes the plan's place.
     let one = p.run([
         "explain",
@@ -339,14 +352,20 @@ fn test_run_warnings_are_shown_and_denied() {
     let p = Project::new();
     p.write(
         "plan.thidua",
-        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator a \"A\" : number\n  target t1 \"T1\": a >= 10 { points 10 }\n  award x \"X\" {\n    when score > 0\n    limit 1 per bloc\n  }\n}\ntest \"tie\" {\n  given u1 { a = 10 }\n  given u2 { a = 10 }\n  expect u1 has x\n}\n",
+        "campaign c \"C\" {\n  period 2024-01-01 .. 2024-12-31\n  indicator a \"A\" : number\n  target t1 \"T1\": a >= 10 { points 10 }\n  award x \"X\" {\n    when score > 0\n    limit 1 per bloc\n  }\n}\ntest \"tie\" {\n  given u1 { a = 10 }\n  given u2 { a = 10 }\n  expect u1 has x\n}\ntest \"tie again\" {\n  given u1 { a = 10 }\n  given u2 { a = 10 }\n  expect not (u2 has x)\n}\n",
     );
-    p.run(["test", "./plan.thidua"])
-        .expect_code(0)
-        .expect_stderr("thidua::tie-at-limit");
+    let r = p.run(["test", "./plan.thidua"]);
+    r.expect_code(0).expect_stderr("thidua::tie-at-limit");
+    // Once, though two tests meet it.
+    assert_eq!(
+        r.stderr.matches("thidua::tie-at-limit").count(),
+        1,
+        "{}",
+        r.stderr
+    );
     p.run(["test", "--deny-warnings", "./plan.thidua"])
         .expect_code(1)
-        .expect_stdout("1 passed, 0 failed")
+        .expect_stdout("2 passed, 0 failed")
         .expect_stdout("--deny-warnings");
 }
 

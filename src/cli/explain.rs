@@ -91,6 +91,9 @@ fn inputs(prog: &Program, e: &IExpr, out: &mut Vec<usize>, lets: &mut Vec<usize>
                 }
             }
         }
+        // Values of other periods or of the members are not this unit's
+        // current inputs: their reading is not listed as one.
+        IExpr::Previous(_) | IExpr::At(..) | IExpr::Streak(_) | IExpr::Agg { .. } => {}
         _ => e.for_each_child(&mut |c| inputs(prog, c, out, lets)),
     }
 }

@@ -32,8 +32,16 @@ pub fn cmd(paths: &[PathBuf], check: bool, color: bool) -> i32 {
             continue;
         };
         if let Err(diags) = thidua::syntax::parse(&text, 0) {
+            // Shown on the text with `\n` line ends, as `check` shows it
+            // (miette numbers a `\r\n` line twice); the lines and columns
+            // are the same.
+            let shown = text.replace("\r\n", "\n");
+            let diags = match thidua::syntax::parse(&shown, 0) {
+                Err(d) => d,
+                Ok(_) => diags,
+            };
             let mut sources = thidua::diag::SourceMap::default();
-            sources.add(f.display().to_string(), Some(f.clone()), &text);
+            sources.add(f.display().to_string(), Some(f.clone()), &shown);
             super::print_diags(&diags, &sources, color);
             tell!("{}: does not parse; left as it is", f.display());
             broken += 1;

@@ -200,7 +200,24 @@ pub fn run() -> i32 {
             {
                 *criterion = plan.take().map(|p| p.to_string_lossy().into_owned());
             }
-            plan_after_data(plan, data, "explain")
+            let placed = plan_after_data(plan, data, "explain");
+            // `explain --data d.csv plan.thidua t1 --unit a`: the criterion
+            // after the plan went to `--data` too; a criterion id is a
+            // name, not a file that exists.
+            if criterion.is_none() && plan.is_some() {
+                if let Some(k) = data.iter().position(|d| {
+                    !d.exists()
+                        && d.to_str().is_some_and(|t| {
+                            !t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        })
+                }) {
+                    *criterion = Some(data.remove(k).to_string_lossy().into_owned());
+                }
+            }
+            placed.and_then(|()| match data.is_empty() {
+                true => Err("no data file: write `thidua explain PLAN --data FILE…`".into()),
+                false => Ok(()),
+            })
         }
         Cmd::Repl { plan, data } => plan_after_data(plan, data, ""),
         _ => Ok(()),
@@ -867,11 +884,27 @@ fn cmd_test(
         for o in &outcomes {
             entry.coverage.merge(&o.coverage);
         }
-        for o in outcomes {
-            if !o.warnings.is_empty() {
+        // Each warning once per file, though several tests share data.
+        let mut seen: Vec<(&str, String, Option<thidua::diag::Span>)> = Vec::new();
+        for o in &outcomes {
+            let fresh: Vec<Diag> = (o.warnings.iter())
+                .filter(|w| {
+                    let key = (w.code, w.message.clone(), w.span);
+                    let new = !seen.contains(&key);
+                    if new {
+                        seen.push(key);
+                    }
+                    new
+                })
+                .cloned()
+                .collect();
+            if !fresh.is_empty() {
                 any_warning = true;
-                print_diags(&o.warnings, &sources, ecolor);
+                tell!("warnings of test \"{}\":", o.name);
+                print_diags(&fresh, &sources, ecolor);
             }
+        }
+        for o in outcomes {
             let (l, _) = sources.line_col(o.span.file, o.span.start);
             let fname = sources
                 .get(o.span.file)

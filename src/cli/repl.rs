@@ -611,6 +611,9 @@ impl Session {
                 Ok(Some(format!("{notes}reloaded")))
             }
             ":data" => {
+                if !Path::new(arg).is_file() {
+                    return Err(format!("`{arg}` does not exist or is not a file"));
+                }
                 self.data.push(PathBuf::from(arg));
                 match self.reload_data() {
                     Ok(notes) => Ok(Some(format!("{notes}{} units", self.rows.len()))),

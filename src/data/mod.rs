@@ -1534,6 +1534,10 @@ pub fn parse_number(t: &str, locale: Locale) -> Result<Decimal, CellError> {
 fn plain_of_scientific(n: &str) -> Option<String> {
     let (m, e) = n.split_once(['e', 'E'])?;
     let e: i32 = e.strip_prefix('+').unwrap_or(e).parse().ok()?;
+    if m.bytes().all(|b| matches!(b, b'0' | b'.' | b'-')) && m.contains('0') {
+        // Zero, whatever its exponent.
+        return Some("0".into());
+    }
     if e.abs() > 60 {
         return None;
     }
@@ -1565,7 +1569,7 @@ fn plain_of_scientific(n: &str) -> Option<String> {
 fn too_wide(t: &str) -> CellError {
     (
         format!("`{t}` is out of range or too precise"),
-        Some("numbers have at most 28 significant digits".into()),
+        Some("numbers have at most 28 significant digits and 28 decimal places".into()),
     )
 }
 
