@@ -975,6 +975,25 @@ fn doc_comments_are_shown() {
     r.expect_stdout("/// Khoảng cách tới mục tiêu.");
 }
 
+/// The Markdown table names each unit by id and name and each status by
+/// the language's word, with the Vietnamese beside it.
+#[test]
+fn markdown_gives_ids_and_status_words() {
+    let p = project();
+    p.run([
+        "eval",
+        "./plan.thidua",
+        "--data",
+        "./data.csv",
+        "--format",
+        "md",
+    ])
+    .expect_code(0)
+    .expect_stdout("| a (Huyện A, B) |")
+    .expect_stdout("exceeded (vượt)")
+    .expect_stdout("missing (thiếu số liệu)");
+}
+
 /// Achievement is a ratio over a positive divisor only: a negative goal
 /// missed gives no achievement and no proportional points.
 #[test]

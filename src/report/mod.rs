@@ -647,12 +647,14 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
     out.push_str(&format!("| {} |\n", header.join(" | ")));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
     for (row, st) in ev.units() {
-        let mut cells = vec![md_cell(row.name.as_deref().unwrap_or(&row.id))];
-        cells.extend(
-            st.criteria
-                .iter()
-                .map(|r| status_mark(r.status()).to_string()),
-        );
+        // The unit's id and name, and each status as the language writes
+        // it with the Vietnamese beside it: `hiep_hoa (Huyện Hiệp Hòa)`,
+        // `exceeded (vượt)`.
+        let mut cells = vec![md_cell(&id_label(&row.id, row.name.as_deref()))];
+        cells.extend(st.criteria.iter().map(|r| {
+            let s = r.status();
+            format!("{} ({})", s.as_str(), status_mark(s))
+        }));
         if scored {
             cells.push(st.score.map(fmt_dec).unwrap_or_default());
             cells.push(st.rank.map(|r| r.to_string()).unwrap_or_default());
