@@ -247,9 +247,7 @@ fn show(prog: &Program, v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => d.format("%Y-%m-%d").to_string(),
         Value::Text(t) => format!("\"{t}\""),
-        Value::Level(i) => {
-            format!("level #{i}").replace(&format!("level #{i}"), &prog_level(prog, *i))
-        }
+        Value::Level(i) => prog_level(prog, *i),
         Value::Status(s) => s.as_str().into(),
     }
 }

@@ -879,19 +879,23 @@ impl<'a> Builder<'a> {
     }
 
     fn number(&mut self, p: &Pair<Rule>) -> Decimal {
-        let s = p.as_str();
-        let clean: String = s.chars().filter(|c| *c != '_').collect();
-        // Exact: a literal with more digits than a decimal holds is an
-        // error, never rounded.
+        let span = self.span(p);
+        self.exact_number(p.as_str(), span)
+    }
+
+    /// A number as written (`16_068`), exactly: a literal with more digits
+    /// than a decimal holds is an error (0 stands in), never rounded.
+    fn exact_number(&mut self, written: &str, span: Span) -> Decimal {
+        let clean: String = written.chars().filter(|c| *c != '_').collect();
         match crate::value::exact_decimal(&clean) {
             Some(d) => d,
             None => {
                 self.errors.push(
                     Diag::error(
                         codes::OVERFLOW,
-                        format!("the number `{s}` is too large or too precise"),
+                        format!("the number `{written}` is too large or too precise"),
                     )
-                    .at(self.span(p))
+                    .at(span)
                     .help("numbers have at most 28 significant digits"),
                 );
                 Decimal::ZERO
@@ -2432,25 +2436,7 @@ impl<'a> Builder<'a> {
             .unwrap_or("")
             .to_string();
         let lit = match rule {
-            Rule::number => {
-                let clean: String = text.chars().filter(|c| *c != '_').collect();
-                // Exact: a literal with more digits than a decimal holds is an
-                // error, never rounded.
-                match crate::value::exact_decimal(&clean) {
-                    Some(v) => Literal::Number(v, text),
-                    None => {
-                        self.errors.push(
-                            Diag::error(
-                                codes::OVERFLOW,
-                                format!("the number `{text}` is too large or too precise"),
-                            )
-                            .at(span)
-                            .help("numbers have at most 28 significant digits"),
-                        );
-                        Literal::Number(Decimal::ZERO, text)
-                    }
-                }
-            }
+            Rule::number => Literal::Number(self.exact_number(&text, span), text),
             Rule::percent => {
                 let n = inner
                     .into_iter()
