@@ -4,7 +4,7 @@
 //! cell in place and compares it with a goal prepared for every scale a
 //! cell can have, with no walk over the expression tree and nothing kept
 //! but the status. A group is evaluated in one loop over its children,
-//! and stops at the first child that decides it.
+//! every one of them (an early stop would branch on the data).
 
 use super::expr::{cmp_dec, Cx, Operand, MISSING};
 use super::{compare_status, group_status, needs_values, order_status, Detail, UnitState};
@@ -300,6 +300,26 @@ fn scaled(k: Decimal, x: Option<&Value>, k_first: bool) -> Option<Decimal> {
     }
 }
 
+/// How `a` compares with the product `k * x`, in one comparison of
+/// mantissas, when that product is a decimal without rounding (then it is
+/// rust_decimal's product exactly); `None` otherwise, and for scales too
+/// far apart.
+#[inline(always)]
+fn cmp_product(a: &Decimal, k: &Decimal, x: &Decimal) -> Option<Ordering> {
+    let sp = k.scale() + x.scale();
+    let p = k.mantissa().checked_mul(x.mantissa())?;
+    if sp > MAX_SCALE as u32 || p.unsigned_abs() >> 96 != 0 {
+        return None;
+    }
+    let (sa, ma) = (a.scale(), a.mantissa());
+    let (l, r) = if sa >= sp {
+        (ma, p.checked_mul(pow10(sa - sp)?)?)
+    } else {
+        (ma.checked_mul(pow10(sp - sa)?)?, p)
+    };
+    Some(l.cmp(&r))
+}
+
 #[inline]
 fn read<'a>(cx: &Cx, s: &'a Src, cells: &'a [Value], i: usize, st: &'a UnitState) -> Operand<'a> {
     match s {
@@ -368,13 +388,14 @@ fn leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> 
             statuses,
             k,
             share,
-            k_first,
             ..
         } => {
-            if let (Some(Value::Num(a)), Some(g)) =
-                (cells.get(*slot), scaled(*k, cells.get(*share), *k_first))
+            if let (Some(Value::Num(a)), Some(Value::Num(x))) =
+                (cells.get(*slot), cells.get(*share))
             {
-                return looked_up(statuses, cmp_dec(a, &g));
+                if let Some(o) = cmp_product(a, k, x) {
+                    return looked_up(statuses, o);
+                }
             }
         }
         _ => {}
@@ -408,7 +429,20 @@ fn other_leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitStat
                 Some(&Value::Num(high.dec)),
             ),
         },
-        Leaf::SlotScaled { slot, op, expr, .. } => {
+        Leaf::SlotScaled {
+            slot,
+            op,
+            k,
+            share,
+            k_first,
+            expr,
+            ..
+        } => {
+            if let (Some(Value::Num(a)), Some(g)) =
+                (cells.get(*slot), scaled(*k, cells.get(*share), *k_first))
+            {
+                return order_status(*op, cmp_dec(a, &g));
+            }
             let Some(a) = cells.get(*slot).filter(|a| !a.is_missing()) else {
                 return Status::Missing;
             };
@@ -548,6 +582,40 @@ mod tests {
             let a2 = dec(gm, gs);
             prop_assert_eq!(Goal::new(g2).cmp(&a2), a2.cmp(&g2), "{} against {}", a2, g2);
         }
+    }
+
+    proptest! {
+        /// A product compared in mantissas orders as rust_decimal's
+        /// product does, whenever it is compared so.
+        #[test]
+        fn product_orders_as_rust_decimal(
+            am in any::<i64>(), as_ in 0u32..=28,
+            km in any::<i64>(), ks in 0u32..=20,
+            xm in -1_000_000i64..1_000_000, xs in 0u32..=12,
+        ) {
+            let (a, k, x) = (dec(am, as_), dec(km, ks), dec(xm, xs));
+            if let Some(o) = cmp_product(&a, &k, &x) {
+                let p = k.checked_mul(x).expect("an exact product fits");
+                prop_assert_eq!(o, a.cmp(&p), "{} against {} * {}", a, k, x);
+            }
+        }
+    }
+
+    #[test]
+    fn product_of_a_goal_and_a_share() {
+        // 16 068 tỷ đồng × 6 % = 964.08 tỷ đồng.
+        let k = Decimal::new(16_068, 0) * Decimal::new(1_000_000_000, 0);
+        let x = Decimal::new(6, 2);
+        let goal = Decimal::new(96_408, 2) * Decimal::new(1_000_000_000, 0);
+        for (a, o) in [
+            (goal, Ordering::Equal),
+            (goal - Decimal::new(1, 3), Ordering::Less),
+            (goal + Decimal::new(1, 28 - 12), Ordering::Greater),
+        ] {
+            assert_eq!(cmp_product(&a, &k, &x), Some(o), "{a}");
+        }
+        // A product with more than 28 decimals is left to rust_decimal.
+        assert_eq!(cmp_product(&goal, &dec(1, 20), &dec(1, 10)), None);
     }
 
     #[test]

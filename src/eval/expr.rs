@@ -346,7 +346,7 @@ impl<'e> Cx<'e> {
                     .periods
                     .range(..self.year)
                     .rev()
-                    .find_map(|(y, p)| p.index.get(id).map(|j| (*y, j)));
+                    .find_map(|(y, p)| p.unit_index(&self.ev.rows).get(id).map(|j| (*y, j)));
                 match prev {
                     Some((y, j)) => self.other(y, j, x),
                     None => Value::Missing,
@@ -357,7 +357,12 @@ impl<'e> Cx<'e> {
                     return self.eval(x, i, st);
                 }
                 let id = &self.row(i).id;
-                match self.ev.periods.get(y).and_then(|p| p.index.get(id)) {
+                match self
+                    .ev
+                    .periods
+                    .get(y)
+                    .and_then(|p| p.unit_index(&self.ev.rows).get(id))
+                {
                     Some(j) => self.other(*y, j, x),
                     None => Value::Missing,
                 }
@@ -369,7 +374,12 @@ impl<'e> Cx<'e> {
                 let id = &self.row(i).id;
                 let mut n = 1u32;
                 let mut y = self.year - 1;
-                while let Some(j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
+                while let Some(j) = self
+                    .ev
+                    .periods
+                    .get(&y)
+                    .and_then(|p| p.unit_index(&self.ev.rows).get(id))
+                {
                     if self.other(y, j, c) != Value::Bool(true) {
                         break;
                     }
@@ -390,7 +400,7 @@ impl<'e> Cx<'e> {
                     .ev
                     .periods
                     .get(&self.ev.current)
-                    .and_then(|p| p.index.get(unit))
+                    .and_then(|p| p.unit_index(&self.ev.rows).get(unit))
                 else {
                     return Value::Missing;
                 };
@@ -419,7 +429,7 @@ impl<'e> Cx<'e> {
                     .ev
                     .periods
                     .get(&self.ev.current)
-                    .and_then(|p| p.index.get(unit))
+                    .and_then(|p| p.unit_index(&self.ev.rows).get(unit))
                 else {
                     return Value::Missing;
                 };
@@ -524,7 +534,12 @@ impl<'e> Cx<'e> {
                 if self.eval(c, i, st) == Value::Bool(true) {
                     years.push(self.year);
                     let mut y = self.year - 1;
-                    while let Some(j) = self.ev.periods.get(&y).and_then(|p| p.index.get(id)) {
+                    while let Some(j) = self
+                        .ev
+                        .periods
+                        .get(&y)
+                        .and_then(|p| p.unit_index(&self.ev.rows).get(id))
+                    {
                         if self.other(y, j, c) != Value::Bool(true) {
                             break;
                         }
@@ -534,7 +549,12 @@ impl<'e> Cx<'e> {
                 }
                 years.reverse();
                 let stop = years.first().copied().unwrap_or(self.year) - 1;
-                let why = match self.ev.periods.get(&stop).and_then(|p| p.index.get(id)) {
+                let why = match self
+                    .ev
+                    .periods
+                    .get(&stop)
+                    .and_then(|p| p.unit_index(&self.ev.rows).get(id))
+                {
                     _ if years.is_empty() => {
                         format!("the condition does not hold in {}", self.year)
                     }
@@ -566,7 +586,7 @@ impl<'e> Cx<'e> {
                     .periods
                     .range(..self.year)
                     .rev()
-                    .find(|(_, p)| p.index.contains_key(id))
+                    .find(|(_, p)| p.unit_index(&self.ev.rows).contains_key(id))
                 {
                     Some((y, _)) => out.push(format!("previous(…) reads period {y}")),
                     None => out.push(

@@ -381,12 +381,43 @@ pub struct UnitState {
 pub struct Period {
     pub year: i32,
     pub rows: Vec<usize>,
-    /// Unit id → position in `rows`.
-    pub index: crate::ids::UnitIndex,
+    /// Unit id → position in `rows`, made on first use ([`Period::unit_index`]).
+    index: std::sync::OnceLock<crate::ids::UnitIndex>,
     pub states: Vec<UnitState>,
     pub members: Vec<Vec<usize>>,
     /// Whether the awards of this period come from the data.
     pub award_facts: bool,
+}
+
+impl Period {
+    /// Unit id → position in `rows`; `rows` are the evaluation's rows.
+    /// Made on first use: an evaluation whose units are independent never
+    /// looks one up by id, and a large one would spend a tenth of its time
+    /// on the index.
+    pub fn unit_index(&self, rows: &[UnitRow]) -> &crate::ids::UnitIndex {
+        index_of(&self.index, &self.rows, rows)
+    }
+}
+
+/// A period's index, made from its rows (`at`) on first use.
+fn index_of<'a>(
+    cell: &'a std::sync::OnceLock<crate::ids::UnitIndex>,
+    at: &[usize],
+    rows: &[UnitRow],
+) -> &'a crate::ids::UnitIndex {
+    cell.get_or_init(|| {
+        let ids = || at.iter().filter_map(|&r| rows.get(r)).map(|r| &r.id);
+        // The average id length (one long id must not size the arena for
+        // every unit).
+        let key_len = ids().map(String::len).sum::<usize>() / at.len().max(1) + 1;
+        let mut index = crate::ids::UnitIndex::with_capacity(at.len(), key_len);
+        for (pos, id) in ids().enumerate() {
+            // Cannot fail: the period's ids were measured against the
+            // limit when the evaluation began.
+            let _ = index.insert(id, pos);
+        }
+        index
+    })
 }
 
 /// The result of evaluating a campaign over a data set.
@@ -433,7 +464,7 @@ impl Evaluation {
     )]
     pub fn unit(&self, id: &str) -> Option<(&UnitRow, &UnitState)> {
         let p = self.periods.get(&self.current)?;
-        let i = p.index.get(id)?;
+        let i = p.unit_index(&self.rows).get(id)?;
         Some((&self.rows[p.rows[i]], &p.states[i]))
     }
 }
@@ -505,28 +536,34 @@ pub(crate) fn evaluate_known(
     known: Option<&Known<'_>>,
 ) -> Result<Evaluation, Vec<Diag>> {
     let current = current_year(prog, &rows);
-    let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
-    // Most data sets hold one period: size its index once.
-    let single = rows.iter().all(|r| r.period.is_none());
-    // The average id length (one long id must not size the arena for
-    // every unit).
-    let key_len = if single && !rows.is_empty() {
-        rows.iter().map(|r| r.id.len()).sum::<usize>() / rows.len() + 1
-    } else {
-        0
-    };
+    // The periods in the order met, with the bytes of their ids (which
+    // the index must hold) and whether a row names a parent: one pass over
+    // the rows, which mostly hold one period.
+    let mut parts: Vec<(Period, usize, bool)> = Vec::new();
+    let mut last = 0;
     for (i, r) in rows.iter().enumerate() {
         let y = r.period.unwrap_or(current);
-        let p = periods.entry(y).or_insert_with(|| Period {
-            year: y,
-            index: crate::ids::UnitIndex::with_capacity(
-                if single { rows.len() } else { 0 },
-                key_len,
-            ),
-            rows: Vec::with_capacity(if single { rows.len() } else { 0 }),
-            ..Default::default()
-        });
-        if p.index.insert(&r.id, p.rows.len()).is_err() {
+        if parts.get(last).is_none_or(|(p, _, _)| p.year != y) {
+            last = match parts.iter().position(|(p, _, _)| p.year == y) {
+                Some(k) => k,
+                None => {
+                    // The first period has room for every row.
+                    let room = if parts.is_empty() { rows.len() } else { 0 };
+                    let p = Period {
+                        year: y,
+                        rows: Vec::with_capacity(room),
+                        ..Default::default()
+                    };
+                    parts.push((p, 0, false));
+                    parts.len() - 1
+                }
+            };
+        }
+        let Some((p, bytes, parents)) = parts.get_mut(last) else {
+            continue;
+        };
+        *bytes = bytes.saturating_add(r.id.len());
+        if *bytes > crate::ids::LIMIT_KEY_BYTES || u32::try_from(p.rows.len()).is_err() {
             return Err(vec![Diag::error(
                 codes::LIMIT,
                 format!(
@@ -537,10 +574,16 @@ pub(crate) fn evaluate_known(
             .help("split the data into several evaluations")]);
         }
         p.rows.push(i);
-        if r.awards.is_some() {
-            p.award_facts = true;
-        }
+        p.award_facts |= r.awards.is_some();
+        *parents |= r.parent.is_some();
     }
+    let with_parents: Vec<i32> = parts
+        .iter()
+        .filter(|(_, _, parents)| *parents)
+        .map(|(p, _, _)| p.year)
+        .collect();
+    let mut periods: BTreeMap<i32, Period> =
+        parts.into_iter().map(|(p, _, _)| (p.year, p)).collect();
     periods.entry(current).or_insert_with(|| Period {
         year: current,
         ..Default::default()
@@ -550,12 +593,13 @@ pub(crate) fn evaluate_known(
         p.members = vec![Vec::new(); p.rows.len()];
         // Without `parent` links there are no members, unknown parents or
         // cycles to look for.
-        if p.rows.iter().all(|&r| rows[r].parent.is_none()) {
+        if !with_parents.contains(&p.year) {
             continue;
         }
+        let index = index_of(&p.index, &p.rows, &rows);
         for (i, &r) in p.rows.iter().enumerate() {
             if let Some(parent) = &rows[r].parent {
-                if let Some(pi) = p.index.get(parent) {
+                if let Some(pi) = index.get(parent) {
                     p.members[pi].push(i);
                 }
             }
@@ -566,7 +610,7 @@ pub(crate) fn evaluate_known(
         for start in 0..p.rows.len() {
             let r = p.rows[start];
             if let Some(parent) = &rows[r].parent {
-                if !p.index.contains_key(parent) {
+                if !index.contains_key(parent) {
                     let (file, row) = rows[r].origin.clone().unwrap_or_default();
                     errors.push(
                         Diag::error(
@@ -588,7 +632,7 @@ pub(crate) fn evaluate_known(
                 }
             }
             let cycle = parent_walk(start, &mut state, |c| {
-                rows[p.rows[c]].parent.as_ref().and_then(|x| p.index.get(x))
+                rows[p.rows[c]].parent.as_ref().and_then(|x| index.get(x))
             });
             if let Some(&c) = cycle.first() {
                 let r = p.rows[c];
@@ -751,11 +795,24 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
         }
         let cells = cx.row(i).values.as_slice();
         for (k, c) in prog.criteria.iter().enumerate() {
-            let r = match compiled.target(k) {
-                Some(t) => compiled_criterion(cx, c, t, cells, i, &st),
-                None => criterion(cx, c, i, &st),
-            };
-            st.criteria.push(r);
+            match compiled.target(k) {
+                // The status alone is pushed, the points set in place: a
+                // result built whole on the stack and then copied stalls
+                // on its narrow stores.
+                Some(t) => {
+                    let s = compiled_status(cx, c, t, cells, i, &st);
+                    st.criteria.push(CritResult::new(s));
+                    if s != Status::NotApplicable && c.points.is_some() {
+                        if let Some(r) = st.criteria.last_mut() {
+                            add_points(cx, c, r);
+                        }
+                    }
+                }
+                None => {
+                    let r = criterion(cx, c, i, &st);
+                    st.criteria.push(r);
+                }
+            }
         }
         st
     };
@@ -829,10 +886,11 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
         }
     }
     relative_points(prog, ev, year);
-    for i in 0..n {
+    if prog.scoring.is_some() {
         if let Some(p) = ev.periods.get_mut(&year) {
-            let st = &mut p.states[i];
-            st.score = score(prog, st);
+            for st in &mut p.states {
+                st.score = score(prog, st);
+            }
         }
     }
     // Ranks.
@@ -917,6 +975,9 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
         return;
     }
     // Awards, in declaration order.
+    if prog.awards.is_empty() {
+        return;
+    }
     // A past period's `awards` cell gives that unit's awards as facts.
     let facts: Vec<Option<&Vec<String>>> = (0..n)
         .map(|i| {
@@ -1227,24 +1288,20 @@ fn applies(cx: &expr::Cx, c: &Criterion, i: usize, st: &UnitState) -> bool {
         .all(|e| cx.eval(e, i, st) == Value::Bool(true))
 }
 
-/// [`criterion`] for a target compiled for statuses only.
+/// The status [`criterion`] gives a target compiled for statuses only.
 #[inline]
-fn compiled_criterion(
+fn compiled_status(
     cx: &expr::Cx,
     c: &Criterion,
     t: &compiled::Node,
     cells: &[Value],
     i: usize,
     st: &UnitState,
-) -> CritResult {
+) -> Status {
     if !c.applies.is_empty() && !applies(cx, c, i, st) {
-        return CritResult::new(Status::NotApplicable);
+        return Status::NotApplicable;
     }
-    let mut out = CritResult::new(compiled::node_status(cx, t, cells, i, st));
-    if c.points.is_some() {
-        add_points(cx, c, &mut out);
-    }
-    out
+    compiled::node_status(cx, t, cells, i, st)
 }
 
 /// Round the points of a criterion other than an adjustment.
@@ -1782,7 +1839,7 @@ pub fn condition_details(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr)
     let Some(p) = ev.periods.get(&ev.current) else {
         return out;
     };
-    let Some(i) = p.index.get(unit) else {
+    let Some(i) = p.unit_index(&ev.rows).get(unit) else {
         return out;
     };
     let cx = expr::Cx::new(prog, ev, ev.current, 0);
@@ -1896,7 +1953,7 @@ pub fn condition_value(prog: &Program, ev: &Evaluation, unit: &str, e: &IExpr) -
     let Some(p) = ev.periods.get(&ev.current) else {
         return Value::Missing;
     };
-    let Some(i) = p.index.get(unit) else {
+    let Some(i) = p.unit_index(&ev.rows).get(unit) else {
         return Value::Missing;
     };
     let cx = expr::Cx::new(prog, ev, ev.current, 0);
