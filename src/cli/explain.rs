@@ -381,7 +381,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
     }
     if let Some(rating) = &prog.rating {
         let _ = writeln!(out, "rating {}", rating.id);
-        for (bi, v) in &st.rating_trace {
+        for (bi, v) in st.rating_trace() {
             let b = &rating.branches[*bi];
             let verdict = match (v, b.cond.is_none()) {
                 (_, true) => "otherwise: chosen".to_string(),
@@ -409,7 +409,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
             }
         }
     }
-    for d in &st.award_trace {
+    for d in st.award_trace() {
         if let Some(a) = prog.awards.get(d.award) {
             let _ = writeln!(
                 out,
@@ -478,7 +478,7 @@ pub fn trace_json(
             }
         }
         let rating_trace: Vec<serde_json::Value> = st
-            .rating_trace
+            .rating_trace()
             .iter()
             .filter_map(|(bi, val)| prog.rating.as_ref().and_then(|r| r.branches.get(*bi)).map(|b| serde_json::json!({"branch": b.id, "when": b.cond_text, "condition": match val { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }, "parts": parts_json(prog, ev, unit, &b.parts)})))
             .collect();
@@ -487,7 +487,7 @@ pub fn trace_json(
             serde_json::Value::Array(rating_trace),
         );
         let awards: Vec<serde_json::Value> = st
-            .award_trace
+            .award_trace()
             .iter()
             .filter_map(|d| prog.awards.get(d.award).map(|a| serde_json::json!({"award": a.id, "when": a.when_text, "condition": match &d.condition { Value::Bool(x) => serde_json::json!(x), _ => serde_json::Value::Null }, "parts": parts_json(prog, ev, unit, &a.parts), "granted": d.granted, "note": d.note})))
             .collect();

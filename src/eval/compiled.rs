@@ -35,9 +35,25 @@ pub(super) struct Goal {
     wide: u32,
 }
 
+/// 10^k for 0 ≤ k ≤ 28, looked up.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, where an index out of bounds is a build error"
+)]
+const POW10: [i128; MAX_SCALE + 1] = {
+    let mut t = [1i128; MAX_SCALE + 1];
+    let mut k = 1;
+    while k <= MAX_SCALE {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
 /// 10^k in `i128`, for 0 ≤ k ≤ 28.
+#[inline]
 fn pow10(k: u32) -> Option<i128> {
-    10i128.checked_pow(k)
+    POW10.get(k as usize).copied()
 }
 
 impl Goal {

@@ -369,11 +369,38 @@ pub struct UnitState {
     pub criteria: Vec<CritResult>,
     pub score: Option<Decimal>,
     pub rank: Option<u32>,
-    pub rank_key: Vec<Value>,
     pub rating: Option<usize>,
-    pub rating_trace: Vec<(usize, Value)>,
     pub awards: Vec<bool>,
-    pub award_trace: Vec<AwardDecision>,
+    /// What ranking, the rating and the awards were decided by: none for
+    /// a plan without them, so that a state is small (a large evaluation
+    /// writes one per unit).
+    trace: Option<Box<StateTrace>>,
+}
+
+/// The keys and decisions behind a unit's rank, rating and awards.
+#[derive(Debug, Clone, Default)]
+struct StateTrace {
+    rank_key: Vec<Value>,
+    rating: Vec<(usize, Value)>,
+    awards: Vec<AwardDecision>,
+}
+
+impl UnitState {
+    /// The values the unit was ranked by: the rank key, then each `then`.
+    pub fn rank_key(&self) -> &[Value] {
+        self.trace.as_ref().map_or(&[], |t| &t.rank_key)
+    }
+    /// Each rating branch tried, with its condition's value.
+    pub fn rating_trace(&self) -> &[(usize, Value)] {
+        self.trace.as_ref().map_or(&[], |t| &t.rating)
+    }
+    /// Each award's decision (kept with [`Detail::Full`]).
+    pub fn award_trace(&self) -> &[AwardDecision] {
+        self.trace.as_ref().map_or(&[], |t| &t.awards)
+    }
+    fn trace_mut(&mut self) -> &mut StateTrace {
+        self.trace.get_or_insert_with(Box::default)
+    }
 }
 
 /// The units of one period.
@@ -930,7 +957,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
                 }
             }
             for (i, k) in keys.into_iter().enumerate() {
-                p.states[i].rank_key = k;
+                p.states[i].trace_mut().rank_key = k;
             }
         }
     }
@@ -965,7 +992,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
             if let Some(p) = ev.periods.get_mut(&year) {
                 p.states[i].rating = chosen;
                 if full {
-                    p.states[i].rating_trace = trace;
+                    p.states[i].trace_mut().rating = trace;
                 }
             }
         }
@@ -1047,7 +1074,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
                     let cut = limit_cut(
                         members.iter().copied().filter(|&i| eligible[i]).collect(),
                         cap,
-                        |i| &states[i].rank_key,
+                        |i| states[i].rank_key(),
                         |i| ids[i],
                         &desc,
                     );
@@ -1083,7 +1110,7 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
                 } else {
                     "the condition does not hold".into()
                 };
-                p.states[i].award_trace.push(AwardDecision {
+                p.states[i].trace_mut().awards.push(AwardDecision {
                     award: ai,
                     condition: cond_of[i].clone(),
                     granted: granted[i],

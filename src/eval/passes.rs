@@ -210,7 +210,7 @@ pub fn evaluate_passes(
             .enumerate()
             .map(|(i, (row, st))| Kept {
                 id: row.id.clone(),
-                key: st.rank_key.clone(),
+                key: st.rank_key().to_vec(),
                 groups: fields
                     .iter()
                     .map(|&f| row.field(f).unwrap_or("").to_string())
