@@ -169,6 +169,46 @@ pub(super) enum Node {
         kind: GroupKind,
         children: Vec<Node>,
     },
+    /// An `all` (or `any`) group of `indicator OP number` comparisons
+    /// alone, the most common group: one loop over its comparisons, with
+    /// no dispatch on the kind of each.
+    NumGroup {
+        all: bool,
+        leaves: Vec<NumLeaf>,
+    },
+}
+
+/// `indicator OP number` in a [`Node::NumGroup`].
+pub(super) struct NumLeaf {
+    slot: usize,
+    op: CmpOp,
+    /// The rank ([`Status::rank`]) of a cell below, on, and above the goal.
+    ranks: [u8; 3],
+    goal: Goal,
+}
+
+impl NumLeaf {
+    /// The rank of this comparison's status for a unit with `cells`.
+    #[inline(always)]
+    fn rank(&self, cells: &[Value]) -> u8 {
+        match cells.get(self.slot) {
+            Some(Value::Num(a)) => self
+                .ranks
+                .get((self.goal.cmp(a) as i8 + 1) as usize)
+                .copied()
+                .unwrap_or(1),
+            other => self.other_rank(other),
+        }
+    }
+    /// [`NumLeaf::rank`] for a cell that is not a number.
+    #[inline(never)]
+    fn other_rank(&self, cell: Option<&Value>) -> u8 {
+        match cell {
+            Some(Value::Missing) | None => Status::Missing,
+            Some(other) => compare_status(self.op, other, &Value::Num(self.goal.dec), None),
+        }
+        .rank()
+    }
 }
 
 /// The compiled targets of a plan: one entry per criterion, `None` where
@@ -273,10 +313,40 @@ fn node(t: &TNode) -> Node {
             goal: src(goal),
             high: high.as_ref().map(src),
         }),
-        TNode::Group { kind, children } => Node::Group {
-            kind: *kind,
-            children: children.iter().map(|(_, n, _)| node(n)).collect(),
-        },
+        TNode::Group { kind, children } => {
+            let nodes: Vec<Node> = children.iter().map(|(_, n, _)| node(n)).collect();
+            let all = match kind {
+                GroupKind::All => Some(true),
+                GroupKind::Any => Some(false),
+                GroupKind::AtLeast(_) => None,
+            };
+            let leaves: Option<Vec<NumLeaf>> = all.and_then(|_| {
+                nodes
+                    .iter()
+                    .map(|k| match k {
+                        Node::Leaf(Leaf::SlotNum {
+                            slot,
+                            op,
+                            statuses,
+                            goal,
+                        }) => Some(NumLeaf {
+                            slot: *slot,
+                            op: *op,
+                            ranks: statuses.map(Status::rank),
+                            goal: Goal::new(goal.dec),
+                        }),
+                        _ => None,
+                    })
+                    .collect()
+            });
+            match (all, leaves) {
+                (Some(all), Some(leaves)) => Node::NumGroup { all, leaves },
+                _ => Node::Group {
+                    kind: *kind,
+                    children: nodes,
+                },
+            }
+        }
         other => Node::Leaf(Leaf::Other(other.clone())),
     }
 }
@@ -504,7 +574,22 @@ pub(super) fn node_status(cx: &Cx, n: &Node, cells: &[Value], i: usize, st: &Uni
     match n {
         Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
         Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
+        Node::NumGroup { all, leaves } => num_group_status(*all, leaves, cells),
     }
+}
+
+/// The status of a [`Node::NumGroup`]: the worst rank of its comparisons
+/// for `all`, the best for `any`, every one evaluated (see
+/// [`group_node_status`]).
+#[inline(never)]
+fn num_group_status(all: bool, leaves: &[NumLeaf], cells: &[Value]) -> Status {
+    let rank = if all {
+        leaves.iter().fold(u8::MAX, |w, l| w.min(l.rank(cells)))
+    } else {
+        leaves.iter().fold(0, |b, l| b.max(l.rank(cells)))
+    };
+    let none = if all { Status::Met } else { Status::NotMet };
+    BY_RANK.get(usize::from(rank)).copied().unwrap_or(none)
 }
 
 /// The status a group gives for its deciding child's rank
@@ -534,6 +619,7 @@ fn group_node_status(
         match k {
             Node::Leaf(l) => leaf_status(cx, l, cells, i, st),
             Node::Group { kind, children } => group_node_status(cx, kind, children, cells, i, st),
+            Node::NumGroup { all, leaves } => num_group_status(*all, leaves, cells),
         }
     }
     match kind {
