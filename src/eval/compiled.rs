@@ -20,18 +20,18 @@ const MAX_SCALE: usize = 28;
 /// A constant goal, prepared for comparison with a decimal of any scale.
 ///
 /// A decimal is `mantissa / 10^scale`. For each scale `s` a cell can have,
-/// `at[s]` is the goal's mantissa brought to scale `s`: multiplied by a
-/// power of ten when `s` is the larger scale, and otherwise divided,
-/// rounding toward −∞, with bit `s` of `frac` set when the division left a
-/// remainder. Then, for a cell of mantissa `m` at scale `s`, `m` against
-/// `at[s]` orders the cell against the goal, except that `m == at[s]` with
-/// a remainder means the cell is below the goal. Bit `s` of `wide` marks a
-/// scale at which the goal does not fit in 128 bits: there the comparison
-/// is [`cmp_dec`]'s.
+/// `near[s]` holds the goal's floor and ceiling at scale `s`: the goal's
+/// mantissa brought to scale `s` (multiplied by a power of ten when `s` is
+/// the larger scale, and otherwise divided) rounded toward −∞ and toward
+/// +∞; the two are equal when the goal is exact at that scale. A cell of
+/// mantissa `m` at scale `s` is above the goal when `m` is above the floor,
+/// below it when `m` is below the ceiling, and equal to it otherwise: two
+/// comparisons, and no branch. Bit `s` of `wide` marks a scale at which
+/// the goal does not fit in 128 bits: there the comparison is
+/// [`cmp_dec`]'s.
 pub(super) struct Goal {
     dec: Decimal,
-    at: [i128; MAX_SCALE + 1],
-    frac: u32,
+    near: [(i128, i128); MAX_SCALE + 1],
     wide: u32,
 }
 
@@ -59,31 +59,36 @@ fn pow10(k: u32) -> Option<i128> {
 impl Goal {
     pub(super) fn new(dec: Decimal) -> Goal {
         let (m, sg) = (dec.mantissa(), dec.scale());
-        let mut at = [0i128; MAX_SCALE + 1];
-        let (mut frac, mut wide) = (0u32, 0u32);
-        for (s, slot) in (0u32..).zip(at.iter_mut()) {
+        let mut near = [(0i128, 0i128); MAX_SCALE + 1];
+        let mut wide = 0u32;
+        for (s, slot) in (0u32..).zip(near.iter_mut()) {
             let brought = if s >= sg {
-                pow10(s - sg)
-                    .and_then(|p| m.checked_mul(p))
-                    .map(|v| (v, false))
+                pow10(s - sg).and_then(|p| m.checked_mul(p)).map(|v| (v, v))
             } else {
-                pow10(sg - s).map(|p| (m.div_euclid(p), m.rem_euclid(p) != 0))
+                pow10(sg - s).and_then(|p| {
+                    let floor = m.div_euclid(p);
+                    let up = i128::from(m.rem_euclid(p) != 0);
+                    Some((floor, floor.checked_add(up)?))
+                })
             };
             match brought {
-                Some((v, rem)) => {
-                    *slot = v;
-                    if rem {
-                        frac |= 1 << s;
-                    }
-                }
+                Some(v) => *slot = v,
                 None => wide |= 1 << s,
             }
         }
-        Goal {
-            dec,
-            at,
-            frac,
-            wide,
+        Goal { dec, near, wide }
+    }
+
+    /// [`Goal::cmp`] as an index: 0 below the goal, 1 on it, 2 above.
+    #[inline(always)]
+    pub(super) fn index(&self, a: &Decimal) -> usize {
+        let s = a.scale();
+        match self.near.get(s as usize) {
+            Some(&(floor, ceil)) if self.wide >> s & 1 == 0 => {
+                let m = a.mantissa();
+                usize::from(m >= ceil) + usize::from(m > floor)
+            }
+            _ => (cmp_dec(a, &self.dec) as i8 + 1) as usize,
         }
     }
 
@@ -91,13 +96,10 @@ impl Goal {
     /// comparison of mantissas.
     #[inline]
     pub(super) fn cmp(&self, a: &Decimal) -> Ordering {
-        let s = a.scale();
-        match self.at.get(s as usize) {
-            Some(t) if self.wide >> s & 1 == 0 => match a.mantissa().cmp(t) {
-                Ordering::Equal if self.frac >> s & 1 == 1 => Ordering::Less,
-                o => o,
-            },
-            _ => cmp_dec(a, &self.dec),
+        match self.index(a) {
+            0 => Ordering::Less,
+            1 => Ordering::Equal,
+            _ => Ordering::Greater,
         }
     }
 }
@@ -192,11 +194,7 @@ impl NumLeaf {
     #[inline(always)]
     fn rank(&self, cells: &[Value]) -> u8 {
         match cells.get(self.slot) {
-            Some(Value::Num(a)) => self
-                .ranks
-                .get((self.goal.cmp(a) as i8 + 1) as usize)
-                .copied()
-                .unwrap_or(1),
+            Some(Value::Num(a)) => self.ranks.get(self.goal.index(a)).copied().unwrap_or(1),
             other => self.other_rank(other),
         }
     }
@@ -448,7 +446,10 @@ fn leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> 
             ..
         } => {
             if let Some(Value::Num(a)) = cells.get(*slot) {
-                return looked_up(statuses, goal.cmp(a));
+                return statuses
+                    .get(goal.index(a))
+                    .copied()
+                    .unwrap_or(Status::Missing);
             }
         }
         Leaf::SlotBand { slot, low, high } => {
