@@ -391,17 +391,27 @@ fn scaled(k: Decimal, x: Option<&Value>, k_first: bool) -> Option<Decimal> {
 #[inline(always)]
 fn cmp_product(a: &Decimal, k: &Decimal, x: &Decimal) -> Option<Ordering> {
     let sp = k.scale() + x.scale();
-    let p = k.mantissa().checked_mul(x.mantissa())?;
+    let p = mul(k.mantissa(), x.mantissa())?;
     if sp > MAX_SCALE as u32 || p.unsigned_abs() >> 96 != 0 {
         return None;
     }
     let (sa, ma) = (a.scale(), a.mantissa());
     let (l, r) = if sa >= sp {
-        (ma, p.checked_mul(pow10(sa - sp)?)?)
+        (ma, mul(p, pow10(sa - sp)?)?)
     } else {
-        (ma.checked_mul(pow10(sp - sa)?)?, p)
+        (mul(ma, pow10(sp - sa)?)?, p)
     };
     Some(l.cmp(&r))
+}
+
+/// `a * b`, `None` on overflow: one multiplication when both fit 64 bits
+/// (their product then fits 128), the checked one otherwise.
+#[inline(always)]
+fn mul(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(i128::from(a) * i128::from(b)),
+        _ => a.checked_mul(b),
+    }
 }
 
 #[inline]
