@@ -31,7 +31,10 @@ const MAX_SCALE: usize = 28;
 /// [`cmp_dec`]'s.
 pub(super) struct Goal {
     dec: Decimal,
-    near: [(i128, i128); MAX_SCALE + 1],
+    /// By scale, with room for every scale a 5-bit mask gives (29 to 31
+    /// are marked wide; a decimal has none of them), so that looking one
+    /// up needs no bounds check.
+    near: [(i128, i128); 32],
     wide: u32,
 }
 
@@ -59,8 +62,8 @@ fn pow10(k: u32) -> Option<i128> {
 impl Goal {
     pub(super) fn new(dec: Decimal) -> Goal {
         let (m, sg) = (dec.mantissa(), dec.scale());
-        let mut near = [(0i128, 0i128); MAX_SCALE + 1];
-        let mut wide = 0u32;
+        let mut near = [(0i128, 0i128); 32];
+        let mut wide = !0u32 << (MAX_SCALE + 1);
         for (s, slot) in (0u32..).zip(near.iter_mut()) {
             let brought = if s >= sg {
                 pow10(s - sg).and_then(|p| m.checked_mul(p)).map(|v| (v, v))
@@ -82,7 +85,7 @@ impl Goal {
     /// [`Goal::cmp`] as an index: 0 below the goal, 1 on it, 2 above.
     #[inline(always)]
     pub(super) fn index(&self, a: &Decimal) -> usize {
-        let s = a.scale();
+        let s = a.scale() & 31;
         match self.near.get(s as usize) {
             Some(&(floor, ceil)) if self.wide >> s & 1 == 0 => {
                 let m = a.mantissa();
@@ -185,7 +188,9 @@ pub(super) struct NumLeaf {
     slot: usize,
     op: CmpOp,
     /// The rank ([`Status::rank`]) of a cell below, on, and above the goal.
-    ranks: [u8; 3],
+    /// (The fourth is never read: it lets a masked index skip the bounds
+    /// check.)
+    ranks: [u8; 4],
     goal: Goal,
 }
 
@@ -194,7 +199,7 @@ impl NumLeaf {
     #[inline(always)]
     fn rank(&self, cells: &[Value]) -> u8 {
         match cells.get(self.slot) {
-            Some(Value::Num(a)) => self.ranks.get(self.goal.index(a)).copied().unwrap_or(1),
+            Some(Value::Num(a)) => self.ranks.get(self.goal.index(a) & 3).copied().unwrap_or(1),
             other => self.other_rank(other),
         }
     }
@@ -330,7 +335,10 @@ fn node(t: &TNode) -> Node {
                         }) => Some(NumLeaf {
                             slot: *slot,
                             op: *op,
-                            ranks: statuses.map(Status::rank),
+                            ranks: {
+                                let [l, e, g] = statuses.map(Status::rank);
+                                [l, e, g, 1]
+                            },
                             goal: Goal::new(goal.dec),
                         }),
                         _ => None,
