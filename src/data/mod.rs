@@ -695,7 +695,7 @@ impl CellCx<'_> {
             match cols.get(i) {
                 Some(Col::Reserved(r)) => {
                     let text: Cow<str> = match cell {
-                        Cell::Text(t) => Cow::Borrowed(t.trim()),
+                        Cell::Text(t) => Cow::Borrowed(trim(t)),
                         Cell::Number(n) => Cow::Borrowed(n.as_str()),
                         Cell::Bool(b) => Cow::Owned(b.to_string()),
                         Cell::Bad(w) => {
@@ -1055,7 +1055,7 @@ impl<'r, 'p> Reader<'r, 'p> {
                 let key_len = self.ids.key_len();
                 self.ids.reserve(more.min(LIMIT_RESERVE), key_len);
             }
-            if fields.iter().all(|c| c.trim().is_empty()) {
+            if fields.iter().all(|c| trim(c).is_empty()) {
                 continue;
             }
             if rec.len() > headers.len() {
@@ -1331,7 +1331,7 @@ fn parse_cell(
                 )),
             };
         }
-        Cell::Text(t) => t.trim(),
+        Cell::Text(t) => trim(t),
     };
     if text.is_empty() {
         return Ok(Value::Missing);
@@ -1653,6 +1653,21 @@ pub fn match_level(l: &LevelSet, text: &str) -> Option<u32> {
         .map(|i| i as u32)
 }
 
+/// `text.trim()`, without decoding a character when the text begins and
+/// ends with a visible ASCII character (a cell almost always does), since
+/// then neither end is white space.
+#[inline]
+fn trim(text: &str) -> &str {
+    match text.as_bytes() {
+        [first, .., last] | [first @ last]
+            if first.is_ascii_graphic() && last.is_ascii_graphic() =>
+        {
+            text
+        }
+        _ => text.trim(),
+    }
+}
+
 /// NFC form, borrowing when the text already is (almost always).
 fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::{is_nfc_quick, IsNormalized};
@@ -1666,6 +1681,29 @@ fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod scale_tests {
     use super::LoneCr;
+
+    /// The shortcut of `trim` trims as `str::trim` does.
+    #[test]
+    fn trim_is_str_trim() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}a",
+            "a\u{3000}",
+            "14.5",
+            "x\t",
+            "\u{2003}",
+            "é",
+            " é ",
+            "ab",
+            "a b",
+        ] {
+            assert_eq!(super::trim(t), t.trim(), "{t:?}");
+        }
+    }
 
     /// Lone carriage returns read as line feeds, `\r\n` kept, whatever the
     /// sizes of the reads and of the buffer below.
