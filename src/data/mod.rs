@@ -143,7 +143,11 @@ pub fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
             None => ds.rows.push(r),
             Some(reason) => {
                 let (file, row) = r.origin.clone().unwrap_or_default();
-                ds.skipped.push(Skipped { file, row, reason });
+                ds.skipped.push(Skipped {
+                    file: file.to_string(),
+                    row,
+                    reason,
+                });
             }
         }
     }
@@ -228,6 +232,7 @@ fn read_with<'p>(
         let mut reader = Reader {
             prog,
             locale,
+            origin: name.as_str().into(),
             file: name,
             ds: &mut ds,
             columns: &mut seen_columns,
@@ -589,6 +594,8 @@ struct Reader<'r, 'p> {
     prog: &'p Program,
     locale: Locale,
     file: String,
+    /// The file's name once for all its rows ([`UnitRow::origin`]).
+    origin: std::sync::Arc<str>,
     ds: &'r mut DataSet,
     columns: &'r mut HashSet<String>,
     ids: &'r mut IdSet,
@@ -855,6 +862,7 @@ pub struct FileColumns<'p> {
     prog: &'p Program,
     locale: Locale,
     file: String,
+    origin: std::sync::Arc<str>,
     headers: Vec<String>,
     cols: Vec<Col>,
 }
@@ -889,7 +897,7 @@ impl RawRow<'_> {
         if !ok {
             return None;
         }
-        u.origin = Some((f.file.clone(), self.row));
+        u.origin = Some((f.origin.clone(), self.row));
         Some(u)
     }
 }
@@ -1017,6 +1025,7 @@ impl<'r, 'p> Reader<'r, 'p> {
             prog: self.prog,
             locale: self.locale,
             file: self.file.clone(),
+            origin: self.origin.clone(),
             headers: headers.clone(),
             cols,
         });
@@ -1251,7 +1260,7 @@ impl<'r, 'p> Reader<'r, 'p> {
         if !self.first_of_unit(&u.id, u.period, row) || !ok {
             return;
         }
-        u.origin = Some((self.file.clone(), row));
+        u.origin = Some((self.origin.clone(), row));
         let clean = self.ds.errors.is_empty();
         match &mut self.sink {
             Sink::Rows(f) => f(u, clean),

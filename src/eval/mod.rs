@@ -29,7 +29,7 @@ pub struct UnitRow {
     /// One value per indicator slot.
     pub values: Vec<Value>,
     /// Where the row came from: file and 1-based row number.
-    pub origin: Option<(String, usize)>,
+    pub origin: Option<(std::sync::Arc<str>, usize)>,
 }
 
 impl UnitRow {
@@ -648,7 +648,7 @@ pub(crate) fn evaluate_known(
                             ),
                         )
                         .located(crate::diag::DataLocation {
-                            file,
+                            file: file.to_string(),
                             row,
                             column: Some("parent".into()),
                         })
@@ -670,7 +670,7 @@ pub(crate) fn evaluate_known(
                         format!("unit `{}` is its own ancestor through `parent`", rows[r].id),
                     )
                     .located(crate::diag::DataLocation {
-                        file,
+                        file: file.to_string(),
                         row,
                         column: Some("parent".into()),
                     })
