@@ -606,7 +606,14 @@ struct Reader<'r, 'p> {
 
 enum Col {
     Reserved(&'static str),
-    Slot(usize),
+    /// An indicator's cell. `shift` is `k` when the indicator is a number
+    /// (or a percent, a quantity, a duration) whose unit's factor is
+    /// 10⁻ᵏ: a plain cell then reads in the `en` locale by
+    /// [`plain_number`], without the general path.
+    Slot {
+        slot: usize,
+        shift: Option<u32>,
+    },
     Ignored,
 }
 
@@ -758,7 +765,7 @@ impl CellCx<'_> {
                         }
                     }
                 }
-                Some(Col::Slot(s)) => {
+                Some(Col::Slot { slot: s, .. }) => {
                     let Some(ind) = self.prog.indicators.get(*s) else {
                         return;
                     };
@@ -795,9 +802,23 @@ impl CellCx<'_> {
     fn record(&self, rec: &Fields, row: usize, errors: &mut Vec<Diag>) -> (UnitRow, bool) {
         let mut u = begin_row(self.prog);
         let mut ok = true;
+        let en = self.locale == Locale::En;
         for (i, c) in rec.iter().enumerate() {
-            if matches!(self.cols.get(i), Some(Col::Ignored) | None) {
-                continue;
+            match self.cols.get(i) {
+                Some(Col::Ignored) | None => continue,
+                // Most cells: digits and a point.
+                Some(&Col::Slot {
+                    slot,
+                    shift: Some(shift),
+                }) if en => {
+                    if let Some(d) = plain_number(c, shift) {
+                        if let Some(x) = u.values.get_mut(slot) {
+                            *x = Value::Num(d);
+                        }
+                        continue;
+                    }
+                }
+                _ => {}
             }
             let cell = Cell::Text(nfc(c));
             self.cell(&mut u, &mut ok, row, i, &cell, errors);
@@ -933,9 +954,17 @@ impl<'r, 'p> Reader<'r, 'p> {
                 continue;
             }
             match self.prog.indicator_slot(h) {
-                Some(s) => {
+                Some(slot) => {
                     self.columns.insert(h.to_string());
-                    out.push(Col::Slot(s));
+                    let shift = self.prog.indicators.get(slot).and_then(|ind| {
+                        let numeric = matches!(
+                            ind.ty,
+                            Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_)
+                        );
+                        let f = ind.display.factor;
+                        (numeric && f.mantissa() == 1).then(|| f.scale())
+                    });
+                    out.push(Col::Slot { slot, shift });
                 }
                 None => {
                     if !h.is_empty() {
@@ -1395,6 +1424,34 @@ fn parse_cell(
     }
 }
 
+/// A cell of digits with at most one `.` between them, and at most 18
+/// characters, read in the `en` locale and scaled by 10⁻ˢʰⁱᶠᵗ: what
+/// [`parse_cell`] gives such a cell of a number whose factor is 10⁻ˢʰⁱᶠᵗ
+/// (the same mantissa and scale), without its checks for signs, spaces,
+/// percent signs and commas. `None` for any other cell, which the general
+/// path then reads or refuses.
+#[inline]
+fn plain_number(text: &str, shift: u32) -> Option<Decimal> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let (mut m, mut dot) = (0u64, None);
+    for (j, &c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            // At most 18 digits: below 10¹⁸, no overflow.
+            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        } else if c == b'.' && dot.is_none() && j > 0 && j + 1 < b.len() {
+            dot = Some(j);
+        } else {
+            return None;
+        }
+    }
+    let places = u32::try_from(dot.map_or(0, |k| b.len() - k - 1)).ok()?;
+    let scale = places.checked_add(shift).filter(|s| *s <= 28)?;
+    Decimal::try_from_i128_with_scale(i128::from(m), scale).ok()
+}
+
 /// `d × factor`. A factor of 1 or 10⁻ᵏ (percents: 0.01) only moves the
 /// decimal point, which is exact and much cheaper than a multiplication.
 fn scale(d: Decimal, factor: &Decimal) -> Option<Decimal> {
@@ -1684,6 +1741,55 @@ fn nfc(text: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(text.nfc().collect())
+    }
+}
+
+#[cfg(test)]
+mod plain_number_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A plain cell reads as the general path reads it: the same
+        /// mantissa and scale.
+        #[test]
+        fn plain_number_is_parse_cell(t in "[0-9.]{1,20}", shift in 0u32..=6, percent in any::<bool>()) {
+            if let Some(d) = plain_number(&t, shift) {
+                let ty = if percent { Type::Percent } else { Type::Number };
+                let general = parse_cell(
+                    &Cell::Text(Cow::Borrowed(&t)),
+                    &ty,
+                    &Decimal::new(1, shift),
+                    Locale::En,
+                    &[],
+                );
+                let Ok(Value::Num(g)) = general else {
+                    return Err(TestCaseError::fail(format!("{t}: {general:?}")));
+                };
+                prop_assert_eq!((d.mantissa(), d.scale()), (g.mantissa(), g.scale()), "{}", t);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_numbers() {
+        assert_eq!(plain_number("14.5", 2), Some(Decimal::new(145, 3)));
+        assert_eq!(plain_number("0.50", 0), Some(Decimal::new(50, 2)));
+        assert_eq!(plain_number("100", 2), Some(Decimal::new(100, 2)));
+        for t in [
+            "",
+            ".5",
+            "5.",
+            "1.2.3",
+            "-1",
+            "+1",
+            " 1",
+            "1%",
+            "1,5",
+            "1234567890123456789",
+        ] {
+            assert_eq!(plain_number(t, 0), None, "{t:?}");
+        }
     }
 }
 
