@@ -606,13 +606,14 @@ struct Reader<'r, 'p> {
 
 enum Col {
     Reserved(&'static str),
-    /// An indicator's cell. `shift` is `k` when the indicator is a number
-    /// (or a percent, a quantity, a duration) whose unit's factor is
-    /// 10⁻ᵏ: a plain cell then reads in the `en` locale by
+    /// An indicator's cell. `factor` is the mantissa and scale of the
+    /// unit's factor when the indicator is a number (or a percent, a
+    /// quantity, a duration) and that mantissa is positive and fits 64
+    /// bits: a plain cell then reads in the `en` locale by
     /// [`plain_number`], without the general path.
     Slot {
         slot: usize,
-        shift: Option<u32>,
+        factor: Option<(u64, u32)>,
     },
     Ignored,
 }
@@ -809,9 +810,9 @@ impl CellCx<'_> {
                 // Most cells: digits and a point.
                 Some(&Col::Slot {
                     slot,
-                    shift: Some(shift),
+                    factor: Some(factor),
                 }) if en => {
-                    if let Some(d) = plain_number(c, shift) {
+                    if let Some(d) = plain_number(c, factor) {
                         if let Some(x) = u.values.get_mut(slot) {
                             *x = Value::Num(d);
                         }
@@ -956,15 +957,16 @@ impl<'r, 'p> Reader<'r, 'p> {
             match self.prog.indicator_slot(h) {
                 Some(slot) => {
                     self.columns.insert(h.to_string());
-                    let shift = self.prog.indicators.get(slot).and_then(|ind| {
+                    let factor = self.prog.indicators.get(slot).and_then(|ind| {
                         let numeric = matches!(
                             ind.ty,
                             Type::Number | Type::Percent | Type::Quantity(_) | Type::Duration(_)
                         );
                         let f = ind.display.factor;
-                        (numeric && f.mantissa() == 1).then(|| f.scale())
+                        let m = u64::try_from(f.mantissa()).ok().filter(|m| *m > 0)?;
+                        numeric.then_some((m, f.scale()))
                     });
-                    out.push(Col::Slot { slot, shift });
+                    out.push(Col::Slot { slot, factor });
                 }
                 None => {
                     if !h.is_empty() {
@@ -1425,13 +1427,15 @@ fn parse_cell(
 }
 
 /// A cell of digits with at most one `.` between them, and at most 18
-/// characters, read in the `en` locale and scaled by 10⁻ˢʰⁱᶠᵗ: what
-/// [`parse_cell`] gives such a cell of a number whose factor is 10⁻ˢʰⁱᶠᵗ
-/// (the same mantissa and scale), without its checks for signs, spaces,
-/// percent signs and commas. `None` for any other cell, which the general
-/// path then reads or refuses.
+/// characters, read in the `en` locale and multiplied by the factor whose
+/// mantissa and scale are `(fm, fs)`: what [`parse_cell`] gives such a cell
+/// (the same mantissa and scale: the product of the mantissas at the sum
+/// of the scales, which is rust_decimal's product when it fits), without
+/// its checks for signs, spaces, percent signs and commas. `None` for any
+/// other cell, and for a product that does not fit a decimal, which the
+/// general path then reads or refuses.
 #[inline]
-fn plain_number(text: &str, shift: u32) -> Option<Decimal> {
+fn plain_number(text: &str, (fm, fs): (u64, u32)) -> Option<Decimal> {
     let b = text.as_bytes();
     if b.is_empty() || b.len() > 18 {
         return None;
@@ -1448,8 +1452,18 @@ fn plain_number(text: &str, shift: u32) -> Option<Decimal> {
         }
     }
     let places = u32::try_from(dot.map_or(0, |k| b.len() - k - 1)).ok()?;
-    let scale = places.checked_add(shift).filter(|s| *s <= 28)?;
-    Decimal::try_from_i128_with_scale(i128::from(m), scale).ok()
+    let scale = places.checked_add(fs).filter(|s| *s <= 28)?;
+    // rust_decimal's product of a zero is a zero of scale 0 (a factor of
+    // 1 or 10⁻ᵏ only moves the point: the general path keeps the scale).
+    if m == 0 && fm != 1 {
+        return None;
+    }
+    // Below 2⁶⁴ · 2⁶⁴: no overflow.
+    let product = u128::from(m) * u128::from(fm);
+    if product >> 96 != 0 {
+        return None;
+    }
+    Decimal::try_from_i128_with_scale(i128::try_from(product).ok()?, scale).ok()
 }
 
 /// `d × factor`. A factor of 1 or 10⁻ᵏ (percents: 0.01) only moves the
@@ -1753,13 +1767,19 @@ mod plain_number_tests {
         /// A plain cell reads as the general path reads it: the same
         /// mantissa and scale.
         #[test]
-        fn plain_number_is_parse_cell(t in "[0-9.]{1,20}", shift in 0u32..=6, percent in any::<bool>()) {
-            if let Some(d) = plain_number(&t, shift) {
+        fn plain_number_is_parse_cell(
+            t in "[0-9.]{1,20}",
+            fm in prop::sample::select(vec![1u64, 10, 25, 3, 1_000_000, 1_000_000_000, 1_000_000_000_000, u64::MAX]),
+            fs in 0u32..=12,
+            percent in any::<bool>(),
+        ) {
+            if let Some(d) = plain_number(&t, (fm, fs)) {
                 let ty = if percent { Type::Percent } else { Type::Number };
+                let factor = Decimal::from_i128_with_scale(i128::from(fm), fs);
                 let general = parse_cell(
                     &Cell::Text(Cow::Borrowed(&t)),
                     &ty,
-                    &Decimal::new(1, shift),
+                    &factor,
                     Locale::En,
                     &[],
                 );
@@ -1773,9 +1793,18 @@ mod plain_number_tests {
 
     #[test]
     fn plain_numbers() {
-        assert_eq!(plain_number("14.5", 2), Some(Decimal::new(145, 3)));
-        assert_eq!(plain_number("0.50", 0), Some(Decimal::new(50, 2)));
-        assert_eq!(plain_number("100", 2), Some(Decimal::new(100, 2)));
+        assert_eq!(plain_number("14.5", (1, 2)), Some(Decimal::new(145, 3)));
+        assert_eq!(plain_number("0.50", (1, 0)), Some(Decimal::new(50, 2)));
+        assert_eq!(plain_number("100", (1, 2)), Some(Decimal::new(100, 2)));
+        // 703.77 tỷ đồng in đồng.
+        assert_eq!(
+            plain_number("703.77", (1_000_000_000, 0)),
+            Some(Decimal::new(70_377_000_000_000, 2))
+        );
+        // A zero times a factor other than 10⁻ᵏ is rust_decimal's zero,
+        // made by the general path.
+        assert_eq!(plain_number("0.0", (1_000_000_000, 0)), None);
+        assert_eq!(plain_number("0.0", (1, 2)), Some(Decimal::new(0, 3)));
         for t in [
             "",
             ".5",
@@ -1788,7 +1817,7 @@ mod plain_number_tests {
             "1,5",
             "1234567890123456789",
         ] {
-            assert_eq!(plain_number(t, 0), None, "{t:?}");
+            assert_eq!(plain_number(t, (1, 0)), None, "{t:?}");
         }
     }
 }
