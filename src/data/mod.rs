@@ -687,7 +687,11 @@ fn take_record(rec: &mut csv::ByteRecord) -> csv::ByteRecord {
 
 fn begin_row(prog: &Program) -> UnitRow {
     UnitRow {
-        values: vec![Value::Missing; prog.indicators.len()],
+        // Made, not cloned: `vec![Value::Missing; n]` clones a `Value`
+        // (a match on its kind) for every cell.
+        values: std::iter::repeat_with(|| Value::Missing)
+            .take(prog.indicators.len())
+            .collect(),
         ..Default::default()
     }
 }

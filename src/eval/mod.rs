@@ -806,7 +806,9 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
             lets: if prog.lets.is_empty() {
                 Vec::new()
             } else {
-                vec![Value::Missing; prog.lets.len()]
+                std::iter::repeat_with(|| Value::Missing)
+                    .take(prog.lets.len())
+                    .collect()
             },
             awards: if prog.awards.is_empty() {
                 Vec::new()
