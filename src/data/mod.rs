@@ -854,8 +854,14 @@ impl<'r> Fields<'r> {
     /// The record's cells, or `None` when one of them is not UTF-8.
     fn new(rec: &'r csv::ByteRecord) -> Option<Fields<'r>> {
         let text = std::str::from_utf8(rec.as_slice()).ok()?;
-        let f = Fields { text, rec };
-        (0..rec.len()).all(|i| f.get(i).is_some()).then_some(f)
+        // The cells lie end to end in the text, which is UTF-8: a boundary
+        // between two falls inside a character only where a cell starts
+        // with a continuation byte (an empty cell's boundary is the next
+        // one's start, or the end of the text).
+        let split = rec
+            .iter()
+            .any(|c| c.first().is_some_and(|b| b & 0xC0 == 0x80));
+        (!split).then_some(Fields { text, rec })
     }
     fn len(&self) -> usize {
         self.rec.len()
