@@ -316,9 +316,13 @@ pub fn csv_headers(p: &Path) -> Option<Vec<String>> {
 /// looking for it, before the blank and `#` lines it skipped.
 #[derive(Default)]
 struct Recent {
-    /// The offset of `buf[0]` in the input.
+    /// The offset of `buf[head]` in the input.
     base: u64,
+    /// The bytes held are `buf[head..]`: what is forgotten is dropped
+    /// from the front only once it is half the buffer (dropping it record
+    /// by record moved the rest of the buffer every time).
     buf: Vec<u8>,
+    head: usize,
     /// The lines skipped from the next record's position, counted as the
     /// bytes arrive, so that a long run of comments is not kept.
     scan: Option<Scan>,
@@ -352,10 +356,19 @@ impl Recent {
 
     fn forget(&mut self, before: u64) {
         let k = usize::try_from(before.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        if k > 0 && k <= self.buf.len() {
-            self.buf.drain(..k);
+        if k > 0 && k <= self.held() {
+            self.head += k;
             self.base = before;
+            if self.head > self.buf.len() / 2 {
+                self.buf.drain(..self.head);
+                self.head = 0;
+            }
         }
+    }
+
+    /// How many bytes are held.
+    fn held(&self) -> usize {
+        self.buf.len() - self.head
     }
 
     /// Count on over the bytes held, as the CSV reader skips lines at the
@@ -366,7 +379,8 @@ impl Recent {
             return;
         };
         let k = usize::try_from(s.at.saturating_sub(self.base)).unwrap_or(usize::MAX);
-        for &b in self.buf.get(k..).unwrap_or_default() {
+        let held = self.buf.get(self.head..).unwrap_or_default();
+        for &b in held.get(k..).unwrap_or_default() {
             if s.comment {
                 if b == b'\n' {
                     s.lines += 1;
@@ -411,7 +425,7 @@ impl<R: std::io::Read> std::io::Read for Tap<R> {
         let n = self.inner.read(out)?;
         let mut r = self.recent.borrow_mut();
         r.buf.extend_from_slice(out.get(..n).unwrap_or_default());
-        if r.buf.len() > RECENT_BYTES {
+        if r.held() > RECENT_BYTES {
             r.advance();
         }
         Ok(n)
