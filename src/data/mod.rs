@@ -822,14 +822,21 @@ impl CellCx<'_> {
         let mut u = begin_row(self.prog);
         let mut ok = true;
         let en = self.locale == Locale::En;
-        for (i, c) in rec.iter().enumerate() {
-            match self.cols.get(i) {
-                Some(Col::Ignored) | None => continue,
+        // By column, so that an ignored column's cell is not even sliced;
+        // a short row's missing cells stay missing.
+        for (i, col) in self.cols.iter().enumerate() {
+            if matches!(col, Col::Ignored) {
+                continue;
+            }
+            let Some(c) = rec.get(i) else {
+                continue;
+            };
+            match *col {
                 // Most cells: digits and a point.
-                Some(&Col::Slot {
+                Col::Slot {
                     slot,
                     factor: Some(factor),
-                }) if en => {
+                } if en => {
                     if let Some(d) = plain_number(c, factor) {
                         if let Some(x) = u.values.get_mut(slot) {
                             *x = Value::Num(d);
