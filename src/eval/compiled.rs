@@ -129,13 +129,7 @@ pub(super) enum Src {
 /// One comparison of a compiled target.
 pub(super) enum Leaf {
     /// `indicator OP number`: the most common target of all.
-    SlotNum {
-        slot: usize,
-        op: CmpOp,
-        /// The status for a cell below, on, and above the goal.
-        statuses: [Status; 3],
-        goal: Box<Goal>,
-    },
+    SlotNum(Box<NumLeaf>),
     /// `indicator >= low .. high` with numbers: a band goal.
     SlotBand {
         slot: usize,
@@ -183,34 +177,91 @@ pub(super) enum Node {
     },
 }
 
-/// `indicator OP number` in a [`Node::NumGroup`].
+/// `indicator OP number`: a [`Leaf::SlotNum`], and a comparison of a
+/// [`Node::NumGroup`].
 pub(super) struct NumLeaf {
     slot: usize,
     op: CmpOp,
-    /// The rank ([`Status::rank`]) of a cell below, on, and above the goal.
-    /// (The fourth is never read: it lets a masked index skip the bounds
-    /// check.)
+    /// The status of a cell below, on, and above the goal, and its rank
+    /// ([`Status::rank`], which a group folds), both looked up. (The
+    /// fourth of each is never read: it lets a masked index skip the
+    /// bounds check.)
+    statuses: [Status; 4],
     ranks: [u8; 4],
     goal: Goal,
 }
 
 impl NumLeaf {
-    /// The rank of this comparison's status for a unit with `cells`.
+    fn new(slot: usize, op: CmpOp, goal: Decimal) -> NumLeaf {
+        let [l, e, g] = status_table(op);
+        let statuses = [l, e, g, Status::Missing];
+        NumLeaf {
+            slot,
+            op,
+            statuses,
+            ranks: statuses.map(Status::rank),
+            goal: Goal::new(goal),
+        }
+    }
+    /// This comparison's status for a unit with `cells`.
+    #[inline(always)]
+    fn status(&self, cells: &[Value]) -> Status {
+        match cells.get(self.slot) {
+            Some(Value::Num(a)) => self
+                .statuses
+                .get(self.goal.index(a) & 3)
+                .copied()
+                .unwrap_or(Status::Missing),
+            other => self.other_status(other),
+        }
+    }
+    /// [`NumLeaf::status`]'s rank.
     #[inline(always)]
     fn rank(&self, cells: &[Value]) -> u8 {
         match cells.get(self.slot) {
             Some(Value::Num(a)) => self.ranks.get(self.goal.index(a) & 3).copied().unwrap_or(1),
-            other => self.other_rank(other),
+            other => self.other_status(other).rank(),
         }
     }
-    /// [`NumLeaf::rank`] for a cell that is not a number.
+    /// [`NumLeaf::status`] for a cell that is not a number.
     #[inline(never)]
-    fn other_rank(&self, cell: Option<&Value>) -> u8 {
+    fn other_status(&self, cell: Option<&Value>) -> Status {
         match cell {
+            Some(Value::Num(a)) => order_status(self.op, self.goal.cmp(a)),
             Some(Value::Missing) | None => Status::Missing,
             Some(other) => compare_status(self.op, other, &Value::Num(self.goal.dec), None),
         }
-        .rank()
+    }
+}
+
+/// The status of `indicator >= low .. high` for the indicator's `cell`.
+#[inline(always)]
+fn band_status(low: &Goal, high: &Goal, cell: Option<&Value>) -> Status {
+    match cell {
+        Some(Value::Num(a)) => {
+            if high.cmp(a) == Ordering::Greater {
+                Status::Exceeded
+            } else if low.cmp(a) != Ordering::Less {
+                Status::Met
+            } else {
+                Status::NotMet
+            }
+        }
+        other => other_band_status(low, high, other),
+    }
+}
+
+/// [`band_status`] for a cell that is not a number.
+#[inline(never)]
+fn other_band_status(low: &Goal, high: &Goal, cell: Option<&Value>) -> Status {
+    match cell {
+        Some(Value::Missing) | None => Status::Missing,
+        Some(other) => compare_status(
+            CmpOp::Ge,
+            other,
+            &Value::Num(low.dec),
+            Some(&Value::Num(high.dec)),
+        ),
     }
 }
 
@@ -258,12 +309,7 @@ fn node(t: &TNode) -> Node {
             goal: IExpr::Const(Value::Num(goal)),
             high: None,
             ..
-        } => Node::Leaf(Leaf::SlotNum {
-            slot: *slot,
-            op: *op,
-            statuses: status_table(*op),
-            goal: Box::new(Goal::new(*goal)),
-        }),
+        } => Node::Leaf(Leaf::SlotNum(Box::new(NumLeaf::new(*slot, *op, *goal)))),
         TNode::Compare {
             actual: IExpr::Ind(slot),
             op: CmpOp::Ge,
@@ -323,30 +369,21 @@ fn node(t: &TNode) -> Node {
                 GroupKind::Any => Some(false),
                 GroupKind::AtLeast(_) => None,
             };
-            let leaves: Option<Vec<NumLeaf>> = all.and_then(|_| {
-                nodes
-                    .iter()
-                    .map(|k| match k {
-                        Node::Leaf(Leaf::SlotNum {
-                            slot,
-                            op,
-                            statuses,
-                            goal,
-                        }) => Some(NumLeaf {
-                            slot: *slot,
-                            op: *op,
-                            ranks: {
-                                let [l, e, g] = statuses.map(Status::rank);
-                                [l, e, g, 1]
-                            },
-                            goal: Goal::new(goal.dec),
-                        }),
-                        _ => None,
-                    })
-                    .collect()
-            });
-            match (all, leaves) {
-                (Some(all), Some(leaves)) => Node::NumGroup { all, leaves },
+            let only_num = nodes
+                .iter()
+                .all(|k| matches!(k, Node::Leaf(Leaf::SlotNum(_))));
+            match all {
+                // The comparisons move into the group's loop.
+                Some(all) if only_num => Node::NumGroup {
+                    all,
+                    leaves: nodes
+                        .into_iter()
+                        .filter_map(|k| match k {
+                            Node::Leaf(Leaf::SlotNum(n)) => Some(*n),
+                            _ => None,
+                        })
+                        .collect(),
+                },
                 _ => Node::Group {
                     kind: *kind,
                     children: nodes,
@@ -457,37 +494,9 @@ fn leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> 
             .unwrap_or(Status::Missing)
     };
     match l {
-        Leaf::SlotNum {
-            slot,
-            statuses,
-            goal,
-            ..
-        } => {
-            if let Some(Value::Num(a)) = cells.get(*slot) {
-                return statuses
-                    .get(goal.index(a))
-                    .copied()
-                    .unwrap_or(Status::Missing);
-            }
-        }
-        Leaf::SlotBand { slot, low, high } => {
-            if let Some(Value::Num(a)) = cells.get(*slot) {
-                return if high.cmp(a) == Ordering::Greater {
-                    Status::Exceeded
-                } else if low.cmp(a) != Ordering::Less {
-                    Status::Met
-                } else {
-                    Status::NotMet
-                };
-            }
-        }
-        Leaf::SlotBool(slot) => {
-            return match cells.get(*slot) {
-                Some(Value::Bool(true)) => Status::Met,
-                Some(Value::Bool(false)) => Status::NotMet,
-                _ => Status::Missing,
-            }
-        }
+        Leaf::SlotNum(n) => return n.status(cells),
+        Leaf::SlotBand { slot, low, high } => return band_status(low, high, cells.get(*slot)),
+        Leaf::SlotBool(slot) => return super::cond_status(cells.get(*slot).unwrap_or(&MISSING)),
         Leaf::SlotScaled {
             slot,
             statuses,
@@ -511,29 +520,10 @@ fn leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> 
 #[inline(never)]
 fn other_leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitState) -> Status {
     match l {
-        Leaf::SlotNum { slot, op, goal, .. } => match cells.get(*slot) {
-            Some(Value::Num(a)) => order_status(*op, goal.cmp(a)),
-            Some(Value::Missing) | None => Status::Missing,
-            Some(other) => compare_status(*op, other, &Value::Num(goal.dec), None),
-        },
-        Leaf::SlotBand { slot, low, high } => match cells.get(*slot) {
-            Some(Value::Num(a)) => {
-                if high.cmp(a) == Ordering::Greater {
-                    Status::Exceeded
-                } else if low.cmp(a) != Ordering::Less {
-                    Status::Met
-                } else {
-                    Status::NotMet
-                }
-            }
-            Some(Value::Missing) | None => Status::Missing,
-            Some(other) => compare_status(
-                CmpOp::Ge,
-                other,
-                &Value::Num(low.dec),
-                Some(&Value::Num(high.dec)),
-            ),
-        },
+        // Decided by `leaf_status` itself.
+        Leaf::SlotNum(n) => n.status(cells),
+        Leaf::SlotBand { slot, low, high } => band_status(low, high, cells.get(*slot)),
+        Leaf::SlotBool(slot) => super::cond_status(cells.get(*slot).unwrap_or(&MISSING)),
         Leaf::SlotScaled {
             slot,
             op,
@@ -557,7 +547,6 @@ fn other_leaf_status(cx: &Cx, l: &Leaf, cells: &[Value], i: usize, st: &UnitStat
             }
             compare_status(*op, a, &g, None)
         }
-        Leaf::SlotBool(slot) => super::cond_status(cells.get(*slot).cloned().unwrap_or_default()),
         Leaf::Compare {
             actual,
             op,

@@ -1543,7 +1543,8 @@ fn group_status(kind: &GroupKind, kids: impl Iterator<Item = Status>) -> Status 
     }
 }
 
-fn cond_status(v: Value) -> Status {
+#[inline]
+fn cond_status(v: &Value) -> Status {
     match v {
         Value::Bool(true) => Status::Met,
         Value::Bool(false) => Status::NotMet,
@@ -1555,7 +1556,7 @@ fn cond_status(v: Value) -> Status {
 /// [`Detail::Statuses`] evaluates.
 fn tstatus(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> Status {
     match t {
-        TNode::Cond(e) => cond_status(cx.eval(e, i, st)),
+        TNode::Cond(e) => cond_status(&cx.eval(e, i, st)),
         TNode::Compare {
             actual,
             op,
@@ -1599,7 +1600,7 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
         // The condition's own value is its actual.
         TNode::Cond(e) => {
             let v = cx.eval(e, i, st);
-            let mut node = NodeResult::bare(cond_status(v.clone()));
+            let mut node = NodeResult::bare(cond_status(&v));
             if !v.is_missing() {
                 node.detail_mut().actual = Some(v);
             }
