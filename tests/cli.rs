@@ -270,19 +270,11 @@ fn test_runs_each_test_once() {
     );
     let r = p.run(["test", "./tests.thidua"]);
     r.expect_code(0);
-    assert!(
-        r.stdout.trim_end().ends_with("1 passed, 0 failed"),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout_end("1 passed, 0 failed");
     assert!(!r.stdout.contains("in the plan"), "{}", r.stdout);
     let r = p.run(["test", "."]);
     r.expect_code(0);
-    assert!(
-        r.stdout.trim_end().ends_with("2 passed, 0 failed"),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout_end("2 passed, 0 failed");
 }
 
 #[test]
@@ -294,22 +286,14 @@ fn test_command_reports_passed_and_failed() {
     p.write("plan.thidua", &plan);
     let r = p.run(["test", "./plan.thidua"]);
     r.expect_code(0);
-    assert!(
-        r.stdout.trim_end().ends_with("1 passed, 0 failed"),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout_end("1 passed, 0 failed");
     p.write(
         "plan.thidua",
         plan.replace("a.score == 15", "a.score == 16"),
     );
     let r = p.run(["test", "./plan.thidua"]);
     r.expect_code(1);
-    assert!(
-        r.stdout.trim_end().ends_with("0 passed, 1 failed"),
-        "{}",
-        r.stdout
-    );
+    r.expect_stdout_end("0 passed, 1 failed");
 }
 
 /// LANGUAGE.md §8: a failing `expect` shows its expected and actual values

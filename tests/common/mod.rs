@@ -38,6 +38,18 @@ impl Run {
         self
     }
 
+    /// Panics (with the stream) unless standard output ends with `tail`
+    /// (trailing white space aside), as a test run ends with its summary.
+    #[track_caller]
+    pub fn expect_stdout_end(&self, tail: &str) -> &Self {
+        assert!(
+            self.stdout.trim_end().ends_with(tail),
+            "stdout does not end with `{tail}`:\n{}",
+            self.stdout
+        );
+        self
+    }
+
     /// Panics (with the stream) unless standard error holds `needle`.
     #[track_caller]
     pub fn expect_stderr(&self, needle: &str) -> &Self {
