@@ -142,12 +142,8 @@ pub fn skip_bad_parents(prog: &Program, ds: &mut DataSet) {
         match why {
             None => ds.rows.push(r),
             Some(reason) => {
-                let (file, row) = r.origin.clone().unwrap_or_default();
-                ds.skipped.push(Skipped {
-                    file: file.to_string(),
-                    row,
-                    reason,
-                });
+                let (file, row) = r.place();
+                ds.skipped.push(Skipped { file, row, reason });
             }
         }
     }

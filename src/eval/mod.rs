@@ -33,6 +33,14 @@ pub struct UnitRow {
 }
 
 impl UnitRow {
+    /// The file and 1-based row the row was read from (empty and 0 for a
+    /// row not read from a file).
+    pub fn place(&self) -> (String, usize) {
+        self.origin
+            .as_ref()
+            .map(|(file, row)| (file.to_string(), *row))
+            .unwrap_or_default()
+    }
     pub fn field(&self, f: Field) -> Option<&str> {
         match f {
             Field::Id => Some(&self.id),
@@ -638,7 +646,7 @@ pub(crate) fn evaluate_known(
             let r = p.rows[start];
             if let Some(parent) = &rows[r].parent {
                 if !index.contains_key(parent) {
-                    let (file, row) = rows[r].origin.clone().unwrap_or_default();
+                    let (file, row) = rows[r].place();
                     errors.push(
                         Diag::error(
                             codes::DATA,
@@ -648,7 +656,7 @@ pub(crate) fn evaluate_known(
                             ),
                         )
                         .located(crate::diag::DataLocation {
-                            file: file.to_string(),
+                            file,
                             row,
                             column: Some("parent".into()),
                         })
@@ -663,14 +671,14 @@ pub(crate) fn evaluate_known(
             });
             if let Some(&c) = cycle.first() {
                 let r = p.rows[c];
-                let (file, row) = rows[r].origin.clone().unwrap_or_default();
+                let (file, row) = rows[r].place();
                 errors.push(
                     Diag::error(
                         codes::DATA,
                         format!("unit `{}` is its own ancestor through `parent`", rows[r].id),
                     )
                     .located(crate::diag::DataLocation {
-                        file: file.to_string(),
+                        file,
                         row,
                         column: Some("parent".into()),
                     })
@@ -803,18 +811,11 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
     let compiled = compiled::Compiled::new(prog, ev.detail);
     let unit_state = |cx: &expr::Cx, i: usize| {
         let mut st = UnitState {
-            lets: if prog.lets.is_empty() {
-                Vec::new()
-            } else {
-                std::iter::repeat_with(|| Value::Missing)
-                    .take(prog.lets.len())
-                    .collect()
-            },
-            awards: if prog.awards.is_empty() {
-                Vec::new()
-            } else {
-                vec![false; prog.awards.len()]
-            },
+            // (Neither allocates for a plan without lets or awards.)
+            lets: std::iter::repeat_with(|| Value::Missing)
+                .take(prog.lets.len())
+                .collect(),
+            awards: vec![false; prog.awards.len()],
             criteria: Vec::with_capacity(prog.criteria.len()),
             ..Default::default()
         };
