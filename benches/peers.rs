@@ -72,7 +72,7 @@ fn thidua_statuses(ev: &thidua::eval::Evaluation) -> Vec<[u8; 20]> {
     ev.units()
         .map(|(_, st)| {
             let mut out = [0u8; 20];
-            for (k, c) in st.criteria.iter().take(20).enumerate() {
+            for (k, c) in st.criteria().take(20).enumerate() {
                 out[k] = match c.status() {
                     Status::Exceeded => 2,
                     Status::Met => 1,

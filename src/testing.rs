@@ -61,7 +61,7 @@ fn cover(ev: &eval::Evaluation, e: &IExpr, c: &mut Coverage) {
             UnitAttr::Score => {
                 // A score expectation reads every scored criterion of the unit.
                 if let Some((_, st)) = ev.unit(u) {
-                    for (i, r) in st.criteria.iter().enumerate() {
+                    for (i, r) in st.criteria().enumerate() {
                         if r.points().is_some() {
                             c.criteria.insert(i);
                         }

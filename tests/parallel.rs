@@ -17,11 +17,11 @@ fn many_units_give_the_same_results_as_few() {
     let small = thidua::eval::evaluate(&prog, ds.rows.clone()).expect("evaluates");
     let base: Vec<Vec<&'static str>> = small
         .units()
-        .map(|(_, st)| st.criteria.iter().map(|r| r.status().as_str()).collect())
+        .map(|(_, st)| st.criteria().map(|r| r.status().as_str()).collect())
         .collect();
     let points: Vec<Vec<Option<rust_decimal::Decimal>>> = small
         .units()
-        .map(|(_, st)| st.criteria.iter().map(|r| r.points()).collect())
+        .map(|(_, st)| st.criteria().map(|r| r.points()).collect())
         .collect();
     // 6 000 units, each a copy of one example unit in a bloc of its own.
     let mut rows = Vec::new();
@@ -36,9 +36,9 @@ fn many_units_give_the_same_results_as_few() {
     for (k, (row, st)) in big.units().enumerate() {
         assert_eq!(row.id, format!("u{k}"), "data order is kept");
         let want = &base[k % base.len()];
-        let got: Vec<&str> = st.criteria.iter().map(|r| r.status().as_str()).collect();
+        let got: Vec<&str> = st.criteria().map(|r| r.status().as_str()).collect();
         assert_eq!(&got, want, "unit {k}");
-        let pts: Vec<_> = st.criteria.iter().map(|r| r.points()).collect();
+        let pts: Vec<_> = st.criteria().map(|r| r.points()).collect();
         assert_eq!(pts, points[k % points.len()], "unit {k}");
         n += 1;
     }

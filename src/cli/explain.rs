@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use thidua::data;
 use thidua::diag::SourceMap;
-use thidua::eval::{self, CritResult, Evaluation, NodeResult};
+use thidua::eval::{self, Crit, Evaluation, Node};
 use thidua::ir::{CritKind, IExpr, Program, TNode};
 use thidua::report::{self, node_display, value_text};
 use thidua::value::{fmt_dec, Display, Value};
@@ -115,7 +115,7 @@ fn node_text(
     out: &mut String,
     t: Option<&TNode>,
     label: Option<&str>,
-    n: &NodeResult,
+    n: Node<'_>,
     indent: usize,
 ) {
     let pad = " ".repeat(indent);
@@ -168,11 +168,11 @@ fn node_text(
             Some((l, t, _)) => (l.as_deref(), Some(t)),
             None => (None, None),
         };
-        node_text(prog, out, tn, label, c, indent + 4);
+        node_text(prog, out, tn, label, c.node(), indent + 4);
     }
 }
 
-fn points_text(c: &thidua::ir::Criterion, r: &CritResult) -> String {
+fn points_text(c: &thidua::ir::Criterion, r: Crit<'_>) -> String {
     let Some(p) = r.points() else {
         return "not scored".into();
     };
@@ -239,7 +239,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
             }
         }
     }
-    for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
+    for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria()).enumerate() {
         if only.map(|o| o != c.id).unwrap_or(false) {
             continue;
         }
@@ -288,7 +288,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         let _ = ci;
         out.push_str("  → ");
         let mut line = String::new();
-        node_text(prog, &mut line, tnode, None, &r.node, 4);
+        node_text(prog, &mut line, tnode, None, r.node, 4);
         out.push_str(line.trim_start());
         if r.status() == thidua::value::Status::Missing {
             for why in thidua::eval::missing_reasons(prog, ev, unit, c) {
@@ -321,7 +321,7 @@ pub fn trace_text(prog: &Program, ev: &Evaluation, unit: &str, only: Option<&str
         let terms: Vec<String> = prog
             .criteria
             .iter()
-            .zip(st.criteria.iter())
+            .zip(st.criteria())
             .filter_map(|(c, r)| {
                 r.points()
                     .filter(|_| r.status() != thidua::value::Status::NotApplicable)
@@ -450,7 +450,7 @@ pub fn trace_json(
         if let Some(serde_json::Value::Array(crits)) = obj.get_mut("criteria") {
             for (i, c) in crits.iter_mut().enumerate() {
                 let (Some(def), Some(r), Some(o)) =
-                    (prog.criteria.get(i), st.criteria.get(i), c.as_object_mut())
+                    (prog.criteria.get(i), st.criterion(i), c.as_object_mut())
                 else {
                     continue;
                 };

@@ -351,8 +351,7 @@ impl Session {
                     })
                     .unwrap_or_else(none),
                 UnitResult::Status(k) => st
-                    .criteria
-                    .get(k)
+                    .criterion(k)
                     .map(|c| c.status().as_str().to_string())
                     .unwrap_or_else(none),
             })
@@ -523,11 +522,7 @@ impl Session {
                     a.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
                     b.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
                 ));
-                for (c, (x, y)) in prog
-                    .criteria
-                    .iter()
-                    .zip(a.criteria.iter().zip(b.criteria.iter()))
-                {
+                for (c, (x, y)) in prog.criteria.iter().zip(a.criteria().zip(b.criteria())) {
                     if x.status() != y.status() {
                         out.push_str(&format!(
                             "  {}: {} (was {})\n",

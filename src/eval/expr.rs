@@ -300,19 +300,14 @@ impl<'e> Cx<'e> {
                 .map(|r| Value::Num(Decimal::from(r)))
                 .unwrap_or_default(),
             IExpr::AllMet { criteria } => {
-                let ok = self
-                    .prog
-                    .criteria
-                    .iter()
-                    .zip(st.criteria.iter())
-                    .all(|(c, r)| {
-                        let counts = if *criteria {
-                            !matches!(c.kind, CritKind::Adjust(_))
-                        } else {
-                            matches!(c.kind, CritKind::Target(_))
-                        };
-                        !counts || r.status() == Status::NotApplicable || r.status().is_met()
-                    });
+                let ok = self.prog.criteria.iter().zip(st.criteria()).all(|(c, r)| {
+                    let counts = if *criteria {
+                        !matches!(c.kind, CritKind::Adjust(_))
+                    } else {
+                        matches!(c.kind, CritKind::Target(_))
+                    };
+                    !counts || r.status() == Status::NotApplicable || r.status().is_met()
+                });
                 Value::Bool(ok)
             }
             IExpr::CountStatus(s) => {
@@ -320,7 +315,7 @@ impl<'e> Cx<'e> {
                     .prog
                     .criteria
                     .iter()
-                    .zip(st.criteria.iter())
+                    .zip(st.criteria())
                     .filter(|(c, r)| {
                         !matches!(c.kind, CritKind::Adjust(_))
                             && r.status() != Status::NotApplicable
@@ -330,8 +325,7 @@ impl<'e> Cx<'e> {
                 Value::Num(Decimal::from(n))
             }
             IExpr::StatusOf(c) => st
-                .criteria
-                .get(*c)
+                .criterion(*c)
                 .map(|r| Value::Status(r.status()))
                 .unwrap_or_default(),
             IExpr::Awarded(a) => Value::Bool(st.awards.get(*a).copied().unwrap_or(false)),
@@ -409,8 +403,7 @@ impl<'e> Cx<'e> {
                 };
                 match attr {
                     UnitAttr::Status(c) => s
-                        .criteria
-                        .get(*c)
+                        .criterion(*c)
                         .map(|r| Value::Status(r.status()))
                         .unwrap_or_default(),
                     UnitAttr::Score => s.score.map(Value::Num).unwrap_or_default(),
@@ -443,7 +436,9 @@ impl<'e> Cx<'e> {
     fn other(&self, year: i32, j: usize, x: &IExpr) -> Value {
         let cx = self.with_year(year);
         match cx.state(j) {
-            Some(s) if !s.criteria.is_empty() || self.prog.criteria.is_empty() => cx.eval(x, j, s),
+            Some(s) if s.criteria().next().is_some() || self.prog.criteria.is_empty() => {
+                cx.eval(x, j, s)
+            }
             _ => {
                 // Not evaluated (a later period): read its raw data only.
                 let s = UnitState::default();

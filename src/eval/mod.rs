@@ -56,8 +56,8 @@ impl UnitRow {
 
 /// One child of a group, or the whole condition of a target: its status,
 /// and, where the evaluation keeps them ([`Detail::Full`], or where points
-/// are computed from them), the values behind it. Kept small: a unit holds
-/// one per criterion.
+/// are computed from them), the values behind it. Read through
+/// [`NodeResult::node`].
 #[derive(Debug, Clone)]
 pub struct NodeResult {
     pub status: Status,
@@ -100,30 +100,46 @@ impl NodeResult {
     fn detail_mut(&mut self) -> &mut NodeDetail {
         self.detail.get_or_insert_with(Box::default)
     }
+    /// The node's status and the values behind it.
+    pub fn node(&self) -> Node<'_> {
+        Node {
+            status: self.status,
+            detail: self.detail.as_deref(),
+        }
+    }
+}
+
+/// A node's result as it is read: its status and the values behind it.
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'a> {
+    pub status: Status,
+    detail: Option<&'a NodeDetail>,
+}
+
+impl<'a> Node<'a> {
     /// The actual value, when it was there (and kept).
-    pub fn actual(&self) -> Option<&Value> {
-        self.detail.as_ref()?.actual.as_ref()
+    pub fn actual(self) -> Option<&'a Value> {
+        self.detail?.actual.as_ref()
     }
     /// The goal (the low end of a band or an interval).
-    pub fn goal(&self) -> Option<&Value> {
-        self.detail.as_ref()?.goal.as_ref()
+    pub fn goal(self) -> Option<&'a Value> {
+        self.detail?.goal.as_ref()
     }
     /// The high end of a band or an interval.
-    pub fn high(&self) -> Option<&Value> {
-        self.detail.as_ref()?.high.as_ref()
+    pub fn high(self) -> Option<&'a Value> {
+        self.detail?.high.as_ref()
     }
-    pub fn measure(&self) -> Option<Measure> {
-        self.detail.as_ref()?.measure
+    pub fn measure(self) -> Option<Measure> {
+        self.detail?.measure
     }
     /// The results of a group's children, in order.
-    pub fn children(&self) -> &[NodeResult] {
+    pub fn children(self) -> &'a [NodeResult] {
         self.detail
-            .as_ref()
             .map(|d| d.children.as_slice())
             .unwrap_or_default()
     }
     /// Actual − goal: in base units for numbers, in days for dates.
-    pub fn gap(&self) -> Option<Decimal> {
+    pub fn gap(self) -> Option<Decimal> {
         self.measure()?;
         match (self.actual()?, self.goal()?) {
             (Value::Num(x), Value::Num(y)) => x.checked_sub(*y),
@@ -132,7 +148,7 @@ impl NodeResult {
         }
     }
     /// Actual ÷ goal (goal ÷ actual when lower is better).
-    pub fn achievement(&self) -> Option<Decimal> {
+    pub fn achievement(self) -> Option<Decimal> {
         let m = self.measure()?;
         if !m.numeric {
             return None;
@@ -213,14 +229,31 @@ impl std::fmt::Display for Note {
     }
 }
 
-/// One criterion's result for one unit. Kept small (16 bytes): a unit
-/// holds one per criterion. The points live in the node's spare bytes
-/// when they fit, and what only comparisons kept for `explain`,
-/// deadlines, checklists, relative points and points too wide for those
-/// bytes have lives behind the node's box.
+/// One criterion's result for one unit, while it is made: its node, with
+/// the points in the node's spare bytes when they fit. What only
+/// comparisons kept for `explain`, deadlines, checklists, relative points
+/// and points too wide for those bytes have lives behind the node's box.
+/// A unit keeps it as a [`Slim`] and its box apart ([`UnitState::push`]).
 #[derive(Debug, Clone)]
-pub struct CritResult {
-    pub node: NodeResult,
+struct CritResult {
+    node: NodeResult,
+}
+
+/// A criterion's status and points as a unit keeps them: 8 bytes, so that
+/// a large evaluation, which keeps one per unit and criterion, writes
+/// little. The values behind them are in the unit's [`StateTrace`].
+#[derive(Debug, Clone, Copy)]
+struct Slim {
+    status: Status,
+    points: Points,
+}
+
+/// One criterion's result for one unit, as it is read
+/// ([`UnitState::criteria`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Crit<'a> {
+    pub node: Node<'a>,
+    points: Points,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -306,19 +339,7 @@ impl CritResult {
             .extra
             .get_or_insert_with(Box::default)
     }
-    fn extra(&self) -> Option<&CritExtra> {
-        self.node.detail.as_ref()?.extra.as_deref()
-    }
-    /// The points given (`None` when the criterion is unscored or does
-    /// not apply).
-    pub fn points(&self) -> Option<Decimal> {
-        match self.node.points.get() {
-            PointsSlot::None => None,
-            PointsSlot::Value(d) => Some(d),
-            PointsSlot::Wide => self.extra()?.wide_points,
-        }
-    }
-    pub fn set_points(&mut self, p: Option<Decimal>) {
+    fn set_points(&mut self, p: Option<Decimal>) {
         if self.node.points == Points::WIDE {
             self.extra_mut().wide_points = None;
         }
@@ -333,28 +354,50 @@ impl CritResult {
             },
         };
     }
-    pub fn status(&self) -> Status {
+    /// The result as it is read.
+    fn view(&self) -> Crit<'_> {
+        Crit {
+            node: self.node.node(),
+            points: self.node.points,
+        }
+    }
+}
+
+impl<'a> Crit<'a> {
+    fn extra(self) -> Option<&'a CritExtra> {
+        self.node.detail?.extra.as_deref()
+    }
+    /// The points given (`None` when the criterion is unscored or does
+    /// not apply).
+    pub fn points(self) -> Option<Decimal> {
+        match self.points.get() {
+            PointsSlot::None => None,
+            PointsSlot::Value(d) => Some(d),
+            PointsSlot::Wide => self.extra()?.wide_points,
+        }
+    }
+    pub fn status(self) -> Status {
         self.node.status
     }
     /// A deadline's days late (0 when on time).
-    pub fn days_late(&self) -> Option<i64> {
+    pub fn days_late(self) -> Option<i64> {
         self.extra()?.days_late
     }
     /// Each checklist item's value, in the checklist's order.
-    pub fn items(&self) -> &[Value] {
+    pub fn items(self) -> &'a [Value] {
         self.extra().map(|e| e.items.as_slice()).unwrap_or_default()
     }
     /// How many checklist items are met.
-    pub fn items_met(&self) -> Option<usize> {
+    pub fn items_met(self) -> Option<usize> {
         self.extra()?.items_met
     }
     /// For `points N relative`: the base the group's leader gave.
-    pub fn relative_base(&self) -> Option<Decimal> {
+    pub fn relative_base(self) -> Option<Decimal> {
         self.extra()?.relative_base
     }
     /// The most points the criterion could give this unit (`None` when it
     /// is unscored, an adjustment, or does not apply).
-    pub fn max_points(&self, c: &Criterion) -> Option<Decimal> {
+    pub fn max_points(self, c: &Criterion) -> Option<Decimal> {
         if self.status() == Status::NotApplicable || matches!(c.kind, CritKind::Adjust(_)) {
             return None;
         }
@@ -370,30 +413,112 @@ pub struct AwardDecision {
     pub note: String,
 }
 
-/// Everything decided for one unit in one period.
+/// Everything decided for one unit in one period. Kept small (112
+/// bytes, and 8 per criterion): a large evaluation writes one per unit.
 #[derive(Debug, Clone, Default)]
 pub struct UnitState {
-    pub lets: Vec<Value>,
-    pub criteria: Vec<CritResult>,
+    pub lets: Box<[Value]>,
+    /// Each criterion's status and points, in the plan's order (read
+    /// through [`UnitState::criteria`]).
+    crits: Vec<Slim>,
     pub score: Option<Decimal>,
     pub rank: Option<u32>,
     pub rating: Option<usize>,
-    pub awards: Vec<bool>,
-    /// What ranking, the rating and the awards were decided by: none for
-    /// a plan without them, so that a state is small (a large evaluation
-    /// writes one per unit).
+    pub awards: Box<[bool]>,
+    /// What the criteria's statuses, ranking, the rating and the awards
+    /// were decided by: none for a plan that keeps none of it.
     trace: Option<Box<StateTrace>>,
 }
 
-/// The keys and decisions behind a unit's rank, rating and awards.
+/// The values behind a unit's criteria, and the keys and decisions behind
+/// its rank, rating and awards.
 #[derive(Debug, Clone, Default)]
 struct StateTrace {
+    /// Each criterion's values, by the criterion's position (shorter
+    /// when the last criteria have none).
+    details: Vec<Option<Box<NodeDetail>>>,
     rank_key: Vec<Value>,
     rating: Vec<(usize, Value)>,
     awards: Vec<AwardDecision>,
 }
 
 impl UnitState {
+    /// Each criterion's result, in the plan's order (the criteria
+    /// evaluated so far, while the unit is evaluated).
+    pub fn criteria(&self) -> impl ExactSizeIterator<Item = Crit<'_>> + Clone + '_ {
+        self.crits
+            .iter()
+            .enumerate()
+            .map(|(k, &slim)| self.read(k, slim))
+    }
+    /// The result of the criterion at position `k` of the plan.
+    pub fn criterion(&self, k: usize) -> Option<Crit<'_>> {
+        self.crits.get(k).map(|&slim| self.read(k, slim))
+    }
+    fn read(&self, k: usize, slim: Slim) -> Crit<'_> {
+        let detail = self
+            .trace
+            .as_ref()
+            .and_then(|t| t.details.get(k))
+            .and_then(|d| d.as_deref());
+        Crit {
+            node: Node {
+                status: slim.status,
+                detail,
+            },
+            points: slim.points,
+        }
+    }
+    /// Keeps the next criterion's result: its status and points here, its
+    /// values (if any) in the trace.
+    fn push(&mut self, r: CritResult) {
+        let k = self.crits.len();
+        self.crits.push(Slim {
+            status: r.node.status,
+            points: r.node.points,
+        });
+        if let Some(d) = r.node.detail {
+            self.set_detail(k, Some(d));
+        }
+    }
+    fn set_detail(&mut self, k: usize, d: Option<Box<NodeDetail>>) {
+        let details = &mut self.trace_mut().details;
+        if details.len() <= k {
+            details.resize_with(k + 1, || None);
+        }
+        if let Some(slot) = details.get_mut(k) {
+            *slot = d;
+        }
+    }
+    /// Changes the result of the criterion at position `k` (nothing when
+    /// there is none).
+    fn edit(&mut self, k: usize, f: impl FnOnce(&mut CritResult)) {
+        let Some(&slim) = self.crits.get(k) else {
+            return;
+        };
+        let detail = self
+            .trace
+            .as_mut()
+            .and_then(|t| t.details.get_mut(k))
+            .and_then(Option::take);
+        let mut r = CritResult {
+            node: NodeResult {
+                status: slim.status,
+                points: slim.points,
+                detail,
+            },
+        };
+        f(&mut r);
+        if let Some(s) = self.crits.get_mut(k) {
+            *s = Slim {
+                status: r.node.status,
+                points: r.node.points,
+            };
+        }
+        if r.node.detail.is_some() {
+            self.set_detail(k, r.node.detail);
+        }
+    }
     /// The values the unit was ranked by: the rank key, then each `then`.
     pub fn rank_key(&self) -> &[Value] {
         self.trace.as_ref().map_or(&[], |t| &t.rank_key)
@@ -815,8 +940,8 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
             lets: std::iter::repeat_with(|| Value::Missing)
                 .take(prog.lets.len())
                 .collect(),
-            awards: vec![false; prog.awards.len()],
-            criteria: Vec::with_capacity(prog.criteria.len()),
+            awards: vec![false; prog.awards.len()].into(),
+            crits: Vec::with_capacity(prog.criteria.len()),
             ..Default::default()
         };
         for &l in &prog.let_order {
@@ -826,21 +951,22 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
         let cells = cx.row(i).values.as_slice();
         for (k, c) in prog.criteria.iter().enumerate() {
             match compiled.target(k) {
-                // The status alone is pushed, the points set in place: a
-                // result built whole on the stack and then copied stalls
-                // on its narrow stores.
                 Some(t) => {
-                    let s = compiled_status(cx, c, t, cells, i, &st);
-                    st.criteria.push(CritResult::new(s));
-                    if s != Status::NotApplicable && c.points.is_some() {
-                        if let Some(r) = st.criteria.last_mut() {
-                            add_points(cx, c, r);
-                        }
+                    let status = compiled_status(cx, c, t, cells, i, &st);
+                    if status != Status::NotApplicable && c.points.is_some() {
+                        let mut r = CritResult::new(status);
+                        add_points(cx, c, &mut r);
+                        st.push(r);
+                    } else {
+                        st.crits.push(Slim {
+                            status,
+                            points: Points::NONE,
+                        });
                     }
                 }
                 None => {
                     let r = criterion(cx, c, i, &st);
-                    st.criteria.push(r);
+                    st.push(r);
                 }
             }
         }
@@ -1338,7 +1464,7 @@ fn compiled_status(
 fn add_points(cx: &expr::Cx, c: &Criterion, out: &mut CritResult) {
     if let Some(spec) = &c.points {
         let precision = cx.prog.scoring.as_ref().map(|s| s.precision).unwrap_or(2);
-        let (p, _) = points(spec, &c.kind, out);
+        let (p, _) = points(spec, &c.kind, out.view());
         out.set_points(Some(round_half_away(p, precision)));
     }
 }
@@ -1671,7 +1797,7 @@ fn tnode(cx: &expr::Cx, t: &TNode, i: usize, st: &UnitState) -> NodeResult {
 }
 
 /// Points of one criterion: base + bonus − penalty, before rounding.
-fn points(spec: &PointsSpec, kind: &CritKind, r: &CritResult) -> (Decimal, PointsTrace) {
+fn points(spec: &PointsSpec, kind: &CritKind, r: Crit<'_>) -> (Decimal, PointsTrace) {
     let n = spec.n;
     let status = r.status();
     let mut t = PointsTrace::default();
@@ -1783,32 +1909,34 @@ fn relative_points(prog: &Program, ev: &mut Evaluation, year: i32) {
         for members in groups.values() {
             let best = members
                 .iter()
-                .filter(|&&i| p.states[i].criteria[ci].status() == Status::Exceeded)
-                .filter_map(|&i| p.states[i].criteria[ci].node.achievement())
+                .filter_map(|&i| p.states[i].criterion(ci))
+                .filter(|r| r.status() == Status::Exceeded)
+                .filter_map(|r| r.node.achievement())
                 .max();
             for &i in members {
-                let r = &mut p.states[i].criteria[ci];
-                let half = spec.n / two;
-                let a = r.node.achievement();
-                let base = match (r.status(), a, best) {
-                    (Status::Exceeded, Some(a), Some(b)) if a >= b => spec.n,
-                    (Status::Exceeded, Some(a), Some(b)) if b > Decimal::ONE => half
-                        .saturating_add(
-                            half.saturating_mul(a.saturating_sub(Decimal::ONE))
-                                .checked_div(b.saturating_sub(Decimal::ONE))
-                                .unwrap_or(Decimal::ZERO),
-                        ),
-                    (Status::Met, _, _) => half,
-                    (Status::NotMet, Some(a), _) => {
-                        half.saturating_mul(a.clamp(Decimal::ZERO, Decimal::ONE))
-                    }
-                    (Status::Exceeded, _, _) => spec.n,
-                    _ => Decimal::ZERO,
-                };
-                let (_, t) = points(spec, &c.kind, r);
-                let unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);
-                r.extra_mut().relative_base = Some(base);
-                r.set_points(Some(round_half_away(unrounded, precision)));
+                p.states[i].edit(ci, |r| {
+                    let half = spec.n / two;
+                    let a = r.node.node().achievement();
+                    let base = match (r.node.status, a, best) {
+                        (Status::Exceeded, Some(a), Some(b)) if a >= b => spec.n,
+                        (Status::Exceeded, Some(a), Some(b)) if b > Decimal::ONE => half
+                            .saturating_add(
+                                half.saturating_mul(a.saturating_sub(Decimal::ONE))
+                                    .checked_div(b.saturating_sub(Decimal::ONE))
+                                    .unwrap_or(Decimal::ZERO),
+                            ),
+                        (Status::Met, _, _) => half,
+                        (Status::NotMet, Some(a), _) => {
+                            half.saturating_mul(a.clamp(Decimal::ZERO, Decimal::ONE))
+                        }
+                        (Status::Exceeded, _, _) => spec.n,
+                        _ => Decimal::ZERO,
+                    };
+                    let (_, t) = points(spec, &c.kind, r.view());
+                    let unrounded = base.saturating_add(t.bonus).saturating_sub(t.penalty);
+                    r.extra_mut().relative_base = Some(base);
+                    r.set_points(Some(round_half_away(unrounded, precision)));
+                });
             }
         }
     }
@@ -1818,7 +1946,7 @@ fn score(prog: &Program, st: &UnitState) -> Option<Decimal> {
     let scoring = prog.scoring.as_ref()?;
     let mut sum = Decimal::ZERO;
     let mut max = Decimal::ZERO;
-    for (c, r) in prog.criteria.iter().zip(st.criteria.iter()) {
+    for (c, r) in prog.criteria.iter().zip(st.criteria()) {
         if r.status() == Status::NotApplicable {
             continue;
         }
@@ -1896,7 +2024,7 @@ fn name_list(names: &[&str]) -> String {
 
 /// How a criterion's points were computed, made again from its result
 /// (`explain`): the evaluation itself keeps only the points.
-pub fn points_trace(c: &Criterion, r: &CritResult) -> Option<PointsTrace> {
+pub fn points_trace(c: &Criterion, r: Crit<'_>) -> Option<PointsTrace> {
     if let CritKind::Adjust(_) = c.kind {
         let p = r.points()?;
         return Some(PointsTrace {
@@ -2000,14 +2128,16 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn a_result_is_16_bytes() {
+    fn a_kept_result_is_8_bytes_and_a_state_112() {
+        assert_eq!(std::mem::size_of::<Slim>(), 8);
         assert_eq!(std::mem::size_of::<CritResult>(), 16);
+        assert_eq!(std::mem::size_of::<UnitState>(), 112);
     }
 
     fn roundtrip(p: Option<Decimal>) -> Option<Decimal> {
         let mut r = CritResult::new(Status::Met);
         r.set_points(p);
-        r.points()
+        r.view().points()
     }
 
     #[test]
@@ -2021,11 +2151,11 @@ mod tests {
         let mut r = CritResult::new(Status::Met);
         r.set_points(Some(Decimal::MAX));
         r.set_points(Some(Decimal::ONE));
-        assert_eq!(r.points(), Some(Decimal::ONE));
-        assert_eq!(r.extra().and_then(|e| e.wide_points), None);
+        assert_eq!(r.view().points(), Some(Decimal::ONE));
+        assert_eq!(r.view().extra().and_then(|e| e.wide_points), None);
         r.set_points(Some(Decimal::MIN));
         r.set_points(None);
-        assert_eq!(r.points(), None);
+        assert_eq!(r.view().points(), None);
     }
 
     proptest! {

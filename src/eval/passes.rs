@@ -473,7 +473,7 @@ fn eligibility(
     }
     let cx = expr::Cx::new(prog, ev, ev.current, 0);
     let mut st = st.clone();
-    st.awards = vec![false; prog.awards.len()];
+    st.awards = vec![false; prog.awards.len()].into();
     let mut out = 0u64;
     walk(prog, &cx, i, &mut st, 0, 0, limited, &mut out);
     out

@@ -4,7 +4,7 @@
 pub mod diagnostics;
 
 use crate::data::{Locale, Skipped};
-use crate::eval::{CritResult, Evaluation, NodeResult, UnitRow, UnitState};
+use crate::eval::{Crit, Evaluation, Node, UnitRow, UnitState};
 use crate::ir::{CritKind, Program, TNode};
 use crate::value::{fmt_dec, Display, Status, Type, Value};
 use rust_decimal::Decimal;
@@ -96,12 +96,7 @@ fn id_label(id: &str, label: Option<&str>) -> String {
     }
 }
 
-fn node_json(
-    prog: &Program,
-    n: &NodeResult,
-    display: &Display,
-    ty: Option<&Type>,
-) -> Map<String, J> {
+fn node_json(prog: &Program, n: Node<'_>, display: &Display, ty: Option<&Type>) -> Map<String, J> {
     let mut m = Map::new();
     m.insert("status".into(), json!(n.status.as_str()));
     m.insert(
@@ -132,7 +127,7 @@ fn node_json(
 }
 
 /// The children of a group, each in its own unit.
-fn children_json(prog: &Program, t: Option<&TNode>, n: &NodeResult) -> Vec<J> {
+fn children_json(prog: &Program, t: Option<&TNode>, n: Node<'_>) -> Vec<J> {
     let kids: Vec<(Option<&str>, &TNode)> = match t {
         Some(TNode::Group { children, .. }) => {
             children.iter().map(|(l, c, _)| (l.as_deref(), c)).collect()
@@ -148,9 +143,12 @@ fn children_json(prog: &Program, t: Option<&TNode>, n: &NodeResult) -> Vec<J> {
                 None => (None, None),
             };
             let (display, ty) = node_display(tn);
-            let mut m = node_json(prog, c, &display, ty.as_ref());
+            let mut m = node_json(prog, c.node(), &display, ty.as_ref());
             m.insert("label".into(), json!(label));
-            m.insert("children".into(), J::Array(children_json(prog, tn, c)));
+            m.insert(
+                "children".into(),
+                J::Array(children_json(prog, tn, c.node())),
+            );
             J::Object(m)
         })
         .collect()
@@ -167,7 +165,7 @@ pub fn node_display(t: Option<&TNode>) -> (Display, Option<Type>) {
 
 pub fn unit_json(prog: &Program, ev: &Evaluation, row: &UnitRow, st: &UnitState) -> J {
     let mut crits = Vec::new();
-    for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
+    for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria()).enumerate() {
         crits.push(criterion_json(prog, ci, c, r));
     }
     let _ = ev;
@@ -203,7 +201,7 @@ pub fn unit_json(prog: &Program, ev: &Evaluation, row: &UnitRow, st: &UnitState)
     })
 }
 
-fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritResult) -> J {
+fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: Crit<'_>) -> J {
     let (display, ty) = crit_display(prog, ci);
     let mut m = Map::new();
     m.insert("id".into(), json!(c.id));
@@ -216,7 +214,7 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
             .and_then(|s| prog.sections.get(s))
             .map(|s| s.id.clone())),
     );
-    for (k, v) in node_json(prog, &r.node, &display, ty.as_ref()) {
+    for (k, v) in node_json(prog, r.node, &display, ty.as_ref()) {
         m.insert(k, v);
     }
     if matches!(c.kind, CritKind::Deadline(_)) {
@@ -249,7 +247,7 @@ fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: &CritR
     };
     m.insert(
         "children".into(),
-        J::Array(children_json(prog, tnode, &r.node)),
+        J::Array(children_json(prog, tnode, r.node)),
     );
     J::Object(m)
 }
@@ -271,7 +269,7 @@ pub fn section_points(
     };
     let mut pts = None;
     let mut max = None;
-    for (c, r) in prog.criteria.iter().zip(st.criteria.iter()) {
+    for (c, r) in prog.criteria.iter().zip(st.criteria()) {
         if !inside(c.section) || r.status() == Status::NotApplicable {
             continue;
         }
@@ -449,7 +447,7 @@ pub fn csv_units(
         out.push(delim);
         csv_field(out, &awards.join(";"), delim);
         // Statuses and numbers never need quoting.
-        for r in &st.criteria {
+        for r in st.criteria() {
             out.push(delim);
             out.extend_from_slice(r.status().as_str().as_bytes());
             if scored {
@@ -544,7 +542,7 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
         }
         out.push_str(head.trim_end());
         out.push('\n');
-        for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria.iter()).enumerate() {
+        for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria()).enumerate() {
             let (display, ty) = crit_display(prog, ci);
             let status = r.status();
             let mut line = format!(
@@ -651,7 +649,7 @@ pub fn eval_md(prog: &Program, ev: &Evaluation) -> String {
         // it with the Vietnamese beside it: `hiep_hoa (Huyện Hiệp Hòa)`,
         // `exceeded (vượt)`.
         let mut cells = vec![md_cell(&id_label(&row.id, row.name.as_deref()))];
-        cells.extend(st.criteria.iter().map(|r| {
+        cells.extend(st.criteria().map(|r| {
             let s = r.status();
             format!("{} ({})", s.as_str(), status_mark(s))
         }));
