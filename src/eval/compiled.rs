@@ -267,8 +267,10 @@ fn other_band_status(low: &Goal, high: &Goal, cell: Option<&Value>) -> Status {
 
 /// The compiled targets of a plan: one entry per criterion, `None` where
 /// the criterion is evaluated the usual way.
-pub(super) struct Compiled {
+pub(crate) struct Compiled {
     targets: Vec<Option<Node>>,
+    /// What the evaluation keeps, which decides what is compiled.
+    detail: Detail,
 }
 
 fn num_const(e: &IExpr) -> Option<Decimal> {
@@ -398,7 +400,7 @@ impl Compiled {
     /// Compile the targets whose result is a status alone: every target
     /// when only statuses are kept, unless its points are computed from
     /// its actual and goal.
-    pub(super) fn new(prog: &Program, detail: Detail) -> Compiled {
+    pub(crate) fn new(prog: &Program, detail: Detail) -> Compiled {
         let targets = prog
             .criteria
             .iter()
@@ -409,7 +411,12 @@ impl Compiled {
                 _ => None,
             })
             .collect();
-        Compiled { targets }
+        Compiled { targets, detail }
+    }
+
+    /// What an evaluation with these targets keeps.
+    pub(crate) fn detail(&self) -> Detail {
+        self.detail
     }
 
     /// The compiled form of criterion `k`, if it has one.

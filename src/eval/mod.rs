@@ -2,6 +2,7 @@
 //! No type checks here: the checker has settled them.
 
 mod compiled;
+pub(crate) use compiled::Compiled;
 mod expr;
 pub use expr::cmp_dec;
 pub mod passes;
@@ -658,7 +659,7 @@ pub fn evaluate_with(
     rows: Vec<UnitRow>,
     detail: Detail,
 ) -> Result<Evaluation, Vec<Diag>> {
-    evaluate_known(prog, rows, detail, None)
+    evaluate_known(prog, rows, None, &Compiled::new(prog, detail))
 }
 
 /// What a pass over data read in chunks knows of the whole data, for a
@@ -684,7 +685,9 @@ pub(crate) struct Decided<'a> {
     pub caps: &'a [BTreeMap<String, usize>],
 }
 
-/// [`evaluate_with`], with what is known of the whole data.
+/// [`evaluate_with`], with what is known of the whole data, and the
+/// plan's targets compiled for the detail to keep (once for all the
+/// chunks of a run).
 #[allow(
     clippy::indexing_slicing,
     reason = "indices range over one period's rows, states and members, which are built together with the same length"
@@ -692,9 +695,10 @@ pub(crate) struct Decided<'a> {
 pub(crate) fn evaluate_known(
     prog: &Program,
     rows: Vec<UnitRow>,
-    detail: Detail,
     known: Option<&Known<'_>>,
+    compiled: &Compiled,
 ) -> Result<Evaluation, Vec<Diag>> {
+    let detail = compiled.detail();
     let current = current_year(prog, &rows);
     // The periods in the order met, with the bytes of their ids (which
     // the index must hold) and whether a row names a parent: one pass over
@@ -832,7 +836,7 @@ pub(crate) fn evaluate_known(
         if y != current && !prog.uses_history {
             continue;
         }
-        evaluate_period(prog, &mut ev, y, known);
+        evaluate_period(prog, &mut ev, y, known, compiled);
     }
     Ok(ev)
 }
@@ -923,7 +927,13 @@ fn member_order(p: &Period) -> Vec<usize> {
     clippy::indexing_slicing,
     reason = "indices range over one period's rows, states and members, which are built together with the same length"
 )]
-fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option<&Known<'_>>) {
+fn evaluate_period(
+    prog: &Program,
+    ev: &mut Evaluation,
+    year: i32,
+    known: Option<&Known<'_>>,
+    compiled: &Compiled,
+) {
     let shift = ev.current - year;
     let full = ev.detail == Detail::Full;
     let Some(period) = ev.periods.get(&year) else {
@@ -933,7 +943,6 @@ fn evaluate_period(prog: &Program, ev: &mut Evaluation, year: i32, known: Option
     let order = member_order(period);
     // Criteria, members first. Without members or history the units are
     // independent, so large periods are split across the cores.
-    let compiled = compiled::Compiled::new(prog, ev.detail);
     let unit_state = |cx: &expr::Cx, i: usize| {
         let mut st = UnitState {
             // (Neither allocates for a plan without lets or awards.)

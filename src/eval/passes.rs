@@ -28,8 +28,8 @@
 
 use super::stream::{chunk, for_each_chunk, ChunkFormat, Pieces, StreamError, Streamed};
 use super::{
-    competition_ranks, evaluate_known, expr, key_order, limit_cut, share_cap, tie_warning, Decided,
-    Detail, Known, UnitRow, UnitState,
+    competition_ranks, evaluate_known, expr, key_order, limit_cut, share_cap, tie_warning,
+    Compiled, Decided, Detail, Known, UnitRow, UnitState,
 };
 use crate::data::Locale;
 use crate::diag::Diag;
@@ -194,6 +194,10 @@ pub fn evaluate_passes(
     whole.fields = whole_fields(prog);
     whole.groups = vec![Vec::new(); whole.fields.len()];
     whole.starts.push(0);
+    // The targets compiled once: for statuses in the passes before the
+    // last, for what is asked in the last.
+    let statuses = Compiled::new(prog, Detail::Statuses);
+    let compiled = Compiled::new(prog, detail);
 
     // Pass 1: ids, rank keys, groups (and the eligibility, when it does
     // not wait for the ranks).
@@ -202,8 +206,7 @@ pub fn evaluate_passes(
             ranks: None,
             awards: None,
         };
-        let ev =
-            evaluate_known(prog, rows, Detail::Statuses, Some(&known)).map_err(first_message)?;
+        let ev = evaluate_known(prog, rows, Some(&known), &statuses).map_err(first_message)?;
         let fields = &whole_fields(prog);
         Ok(ev
             .units()
@@ -285,8 +288,7 @@ pub fn evaluate_passes(
                 ranks: ranks.get(start..),
                 awards: None,
             };
-            let ev = evaluate_known(prog, rows, Detail::Statuses, Some(&known))
-                .map_err(first_message)?;
+            let ev = evaluate_known(prog, rows, Some(&known), &statuses).map_err(first_message)?;
             Ok(ev
                 .units()
                 .enumerate()
@@ -376,7 +378,7 @@ pub fn evaluate_passes(
                 caps: &caps,
             }),
         };
-        chunk(prog, rows, detail, Some(&known), format)
+        chunk(prog, rows, Some(&known), &compiled, format)
     };
     let mut pieces = Pieces::new(out, sep);
     let mut take_last = |bytes: Vec<u8>| pieces.put(&bytes);

@@ -9,7 +9,7 @@
 //! data order. At most [`in_flight`] chunks exist at once, so memory does not
 //! grow with the data.
 
-use super::{evaluate_known, Detail, Evaluation, Known, UnitRow};
+use super::{evaluate_known, Compiled, Detail, Evaluation, Known, UnitRow};
 use crate::data::{self, DataSet, Locale, Pending, Unreadable};
 use crate::diag::Diag;
 use crate::ir::Program;
@@ -111,7 +111,8 @@ pub fn evaluate_stream(
     out: &mut (dyn Write + Send),
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Streamed, StreamError> {
-    let work = |_seq: usize, rows: Vec<UnitRow>| chunk(prog, rows, detail, None, format);
+    let compiled = Compiled::new(prog, detail);
+    let work = |_seq: usize, rows: Vec<UnitRow>| chunk(prog, rows, None, &compiled, format);
     let mut pieces = Pieces::new(out, sep);
     let mut take = |bytes: Vec<u8>| pieces.put(&bytes);
     let (data, units) = for_each_chunk(
@@ -293,15 +294,16 @@ pub(crate) fn for_each_chunk<'p, T: Send>(
     })
 }
 
-/// Evaluate one chunk and format its units.
+/// Evaluate one chunk with the run's compiled targets and format its
+/// units.
 pub(crate) fn chunk(
     prog: &Program,
     rows: Vec<UnitRow>,
-    detail: Detail,
     known: Option<&Known<'_>>,
+    compiled: &Compiled,
     format: &ChunkFormat<'_>,
 ) -> Result<Vec<u8>, String> {
-    let ev = evaluate_known(prog, rows, detail, known).map_err(|d| {
+    let ev = evaluate_known(prog, rows, known, compiled).map_err(|d| {
         d.first()
             .map(|d| d.message.clone())
             .unwrap_or_else(|| "the evaluation failed".into())
