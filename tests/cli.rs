@@ -589,6 +589,26 @@ fn skip_bad_rows_is_exit_0_and_lists_the_skipped_rows() {
     );
 }
 
+/// A bad cell is shown in its line, pointed at, with its row and column:
+/// a quoted separator does not move it, and a long line is cut around it.
+#[test]
+fn a_bad_cell_is_shown_in_its_line() {
+    let p = project();
+    let long = "x".repeat(5000);
+    p.write(
+        "bad.csv",
+        &format!("# đơn vị\nid,name,v,g\na,\"Xã A, huyện B\",abc,14.5\nb,{long},1000,zz\n"),
+    );
+    let r = p.run(["eval", "./plan.thidua", "--data", "./bad.csv"]);
+    r.expect_code(1);
+    r.expect_stderr("3 │ a,\"Xã A, huyện B\",abc,14.5")
+        .expect_stderr("this cell")
+        .expect_stderr("[./bad.csv:3:")
+        .expect_stderr("[./bad.csv:4:")
+        .expect_stderr("4 │ …xxx")
+        .expect_stderr("xxx,1000,zz\n");
+}
+
 #[test]
 fn unknown_and_missing_columns_are_warnings() {
     let p = project();
@@ -601,6 +621,16 @@ fn unknown_and_missing_columns_are_warnings() {
     let unknown = find("thidua::unknown-column").unwrap_or_else(|| panic!("{w:#?}"));
     assert!(unknown["message"].as_str().unwrap().contains("zzz"));
     assert_eq!(unknown["severity"], "warning");
+    // Line and columns of the header cell `zzz` in `id,v,zzz`.
+    assert_eq!(
+        (&unknown["line"], &unknown["column"], &unknown["end_column"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(6),
+            &serde_json::json!(9)
+        ),
+        "{unknown}"
+    );
     let missing = find("thidua::missing-column").unwrap_or_else(|| panic!("{w:#?}"));
     assert!(missing["message"].as_str().unwrap().contains('g'));
     // Every unit is missing `g`.

@@ -1,5 +1,7 @@
 //! CSV and JSON readers: one row per unit, cells typed by the indicators.
 
+pub mod cells;
+
 use crate::diag::{codes, DataLocation, Diag};
 use crate::eval::UnitRow;
 use crate::ids::KeyTable;

@@ -1,5 +1,6 @@
 //! Diagnostics for people (miette), for programs (JSON) and for GitHub.
 
+use crate::data::cells::{self, Cell};
 use crate::diag::{Diag, SourceMap, Span};
 use miette::{LabeledSpan, SourceSpan};
 use serde_json::json;
@@ -132,7 +133,28 @@ fn excerpt(file: &crate::diag::SourceFile, span: Span) -> (String, usize, usize,
     (s, a, b, first_line)
 }
 
-fn shown(d: &Diag, sources: &SourceMap) -> Shown {
+/// One line, or a window of it around `start..end` when it is long: the
+/// text and the range in it.
+fn window(line: &str, start: usize, end: usize) -> (String, usize, usize) {
+    if line.len() <= LINE_WINDOW * 4 {
+        return (line.to_string(), start, end.max(start));
+    }
+    let w0 = crate::diag::floor_char_boundary(line, start.saturating_sub(LINE_WINDOW / 2));
+    let w1 = crate::diag::floor_char_boundary(line, (start + LINE_WINDOW / 2).min(line.len()));
+    let mut s = String::new();
+    if w0 > 0 {
+        s.push('…');
+    }
+    let off = s.len();
+    s.push_str(line.get(w0..w1).unwrap_or_default());
+    if w1 < line.len() {
+        s.push('…');
+    }
+    let a = start - w0 + off;
+    (s, a, (end.min(w1) - w0 + off).max(a))
+}
+
+fn shown(d: &Diag, sources: &SourceMap, cell: Option<&Cell>) -> Shown {
     let mut header = String::new();
     if let Some(l) = &d.location {
         header = match &l.column {
@@ -142,10 +164,26 @@ fn shown(d: &Diag, sources: &SourceMap) -> Shown {
         };
     }
     let Some(span) = d.span else {
+        let (src, labels) = match (cell, &d.location) {
+            (Some(c), Some(loc)) => {
+                let (text, a, b) = window(&c.line, c.start, c.end);
+                let excerpt = Excerpt {
+                    name: loc.file.clone(),
+                    text,
+                    line_offset: loc.row.saturating_sub(1),
+                };
+                let label = LabeledSpan::new_with_span(
+                    Some(d.label.clone().unwrap_or_else(|| "this cell".into())),
+                    SourceSpan::from(a..b),
+                );
+                (Some(excerpt), vec![label])
+            }
+            _ => (None, vec![]),
+        };
         return Shown {
             d: d.clone(),
-            src: None,
-            labels: vec![],
+            src,
+            labels,
             header,
         };
     };
@@ -209,10 +247,11 @@ pub fn human(diags: &[Diag], sources: &SourceMap, color: bool) -> String {
         miette::GraphicalTheme::unicode_nocolor()
     };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let cells = cells::locate(diags);
     let mut out = String::new();
-    for d in diags {
+    for (k, d) in diags.iter().enumerate() {
         let d = &tidy(d);
-        let s = shown(d, sources);
+        let s = shown(d, sources, cells.get(&k));
         let mut buf = String::new();
         if handler.render_report(&mut buf, &s).is_err() {
             buf = format!("{}: {}\n", d.code, d.message);
@@ -223,7 +262,11 @@ pub fn human(diags: &[Diag], sources: &SourceMap, color: bool) -> String {
     out
 }
 
-fn position(d: &Diag, sources: &SourceMap) -> (String, usize, usize, usize, usize) {
+fn position(
+    d: &Diag,
+    sources: &SourceMap,
+    cell: Option<&Cell>,
+) -> (String, usize, usize, usize, usize) {
     if let Some(span) = d.span {
         let file = sources
             .get(span.file)
@@ -234,15 +277,17 @@ fn position(d: &Diag, sources: &SourceMap) -> (String, usize, usize, usize, usiz
         return (file, l, c, el, ec);
     }
     if let Some(loc) = &d.location {
-        return (loc.file.clone(), loc.row.max(1), 1, loc.row.max(1), 1);
+        let (c, ec) = cell.map_or((1, 1), Cell::columns);
+        return (loc.file.clone(), loc.row.max(1), c, loc.row.max(1), ec);
     }
     (String::new(), 1, 1, 1, 1)
 }
 
-/// One JSON object per diagnostic, the shape of `check --format json`.
-pub fn json_value(d: &Diag, sources: &SourceMap) -> serde_json::Value {
+/// One JSON object per diagnostic, the shape of `check --format json`
+/// (`cell`: where a data diagnostic's cell is in its file).
+fn json_value(d: &Diag, sources: &SourceMap, cell: Option<&Cell>) -> serde_json::Value {
     let d = &tidy(d);
-    let (file, line, column, end_line, end_column) = position(d, sources);
+    let (file, line, column, end_line, end_column) = position(d, sources, cell);
     let mut v = json!({
         "severity": d.severity.as_str(),
         "code": d.code,
@@ -275,7 +320,14 @@ pub fn json_value(d: &Diag, sources: &SourceMap) -> serde_json::Value {
 }
 
 pub fn json(diags: &[Diag], sources: &SourceMap) -> serde_json::Value {
-    serde_json::Value::Array(diags.iter().map(|d| json_value(d, sources)).collect())
+    let cells = cells::locate(diags);
+    serde_json::Value::Array(
+        diags
+            .iter()
+            .enumerate()
+            .map(|(k, d)| json_value(d, sources, cells.get(&k)))
+            .collect(),
+    )
 }
 
 fn related_json(s: &Span, label: &str, sources: &SourceMap) -> serde_json::Value {
@@ -309,10 +361,11 @@ fn esc_prop(s: &str) -> String {
 
 /// GitHub workflow commands.
 pub fn github(diags: &[Diag], sources: &SourceMap) -> String {
+    let cells = cells::locate(diags);
     let mut out = String::new();
-    for d in diags {
+    for (k, d) in diags.iter().enumerate() {
         let d = &tidy(d);
-        let (file, l, c, el, ec) = position(d, sources);
+        let (file, l, c, el, ec) = position(d, sources, cells.get(&k));
         let kind = if d.is_error() { "error" } else { "warning" };
         // The message alone, as CLI.md writes it (`title=CODE::MESSAGE`):
         // the same text as `message` in `--format json`.
