@@ -597,7 +597,7 @@ fn a_bad_cell_is_shown_in_its_line() {
     let long = "x".repeat(5000);
     p.write(
         "bad.csv",
-        &format!("# đơn vị\nid,name,v,g\na,\"Xã A, huyện B\",abc,14.5\nb,{long},1000,zz\n"),
+        format!("# đơn vị\nid,name,v,g\na,\"Xã A, huyện B\",abc,14.5\nb,{long},1000,zz\n"),
     );
     let r = p.run(["eval", "./plan.thidua", "--data", "./bad.csv"]);
     r.expect_code(1);
