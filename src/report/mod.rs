@@ -302,12 +302,102 @@ fn campaign_json(prog: &Program) -> J {
 }
 
 /// Pretty JSON whose lines after the first are indented by `indent` spaces,
-/// to sit inside a pretty-printed object. serde_json escapes every newline
-/// inside strings, so each line break is one of the layout's.
+/// to sit inside a pretty-printed object.
 fn pretty_at(v: &J, indent: usize) -> String {
-    let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
-    let pad = format!("\n{}", " ".repeat(indent));
-    text.replace('\n', &pad)
+    let mut out = Vec::new();
+    pretty_into(v, indent, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`pretty_at`], written at the end of `out`: serde_json's pretty layout
+/// (two spaces a level) begun `indent / 2` levels deep, so that a large
+/// report is not laid out and then indented again line by line.
+fn pretty_into(v: &J, indent: usize, out: &mut Vec<u8>) {
+    use serde::Serialize;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::new(indent / 2));
+    if v.serialize(&mut ser).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// serde_json's `PrettyFormatter` (two spaces a level), begun at a depth.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn new(depth: usize) -> Self {
+        Nested {
+            depth,
+            has_value: false,
+        }
+    }
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, b: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b)
+    }
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, b: &[u8]) -> std::io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            self.line(w)?;
+        }
+        w.write_all(b)
+    }
+    fn line<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+    fn item<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.line(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The JSON report written piece by piece, unit by unit, byte for byte as
@@ -330,7 +420,7 @@ impl JsonPieces {
                 out.push(b',');
             }
             out.extend_from_slice(b"\n    ");
-            out.extend_from_slice(pretty_at(&unit_json(prog, ev, row, st), 4).as_bytes());
+            pretty_into(&unit_json(prog, ev, row, st), 4, out);
         }
     }
     pub const SEP: &'static [u8] = b",";
@@ -714,7 +804,29 @@ pub fn type_name(prog: &Program, ty: &Type, display: &Display) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{csv_field, pretty_at};
+    use serde_json::json;
+
+    /// Nested pretty JSON is serde_json's pretty layout with every line
+    /// after the first indented, byte for byte.
+    #[test]
+    fn nested_pretty_json_is_indented_pretty_json() {
+        let values = [
+            json!(null),
+            json!("một\ndòng"),
+            json!([]),
+            json!({}),
+            json!([[], {}, [1, [2, {"a": []}]], {"b": {"c": null, "d": [true, "x"]}}]),
+            json!({"units": [{"id": "u1", "criteria": [], "sections": [{}]}], "z": 1.5}),
+        ];
+        for v in &values {
+            for indent in [0, 2, 4, 8] {
+                let text = serde_json::to_string_pretty(v).unwrap_or_default();
+                let expected = text.replace('\n', &format!("\n{}", " ".repeat(indent)));
+                assert_eq!(pretty_at(v, indent), expected, "{v} at {indent}");
+            }
+        }
+    }
 
     /// The wide CSV's fields are written by hand; they must be what the
     /// `csv` crate would write.
