@@ -601,6 +601,8 @@ fn a_bad_cell_is_shown_in_its_line() {
     );
     let r = p.run(["eval", "./plan.thidua", "--data", "./bad.csv"]);
     r.expect_code(1);
+    // The header names the column; the message does not say it again.
+    r.expect_stderr("./bad.csv:3 (column `v`): `abc` is not a number\n");
     r.expect_stderr("3 │ a,\"Xã A, huyện B\",abc,14.5")
         .expect_stderr("this cell")
         .expect_stderr("[./bad.csv:3:")

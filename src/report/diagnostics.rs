@@ -156,13 +156,27 @@ fn window(line: &str, start: usize, end: usize) -> (String, usize, usize) {
 
 fn shown(d: &Diag, sources: &SourceMap, cell: Option<&Cell>) -> Shown {
     let mut header = String::new();
+    let mut d = std::borrow::Cow::Borrowed(d);
     if let Some(l) = &d.location {
         header = match &l.column {
             Some(c) if l.row > 0 => format!("{}:{} (column `{c}`): ", l.file, l.row),
             _ if l.row > 0 => format!("{}:{}: ", l.file, l.row),
             _ => format!("{}: ", l.file),
         };
+        // The header names the column: the message need not say it again
+        // (it does for JSON, where the message stands alone).
+        let named = l
+            .column
+            .as_ref()
+            .filter(|_| l.row > 0)
+            .map(|c| format!("column `{c}`: "));
+        if let Some(rest) =
+            named.and_then(|n| d.message.strip_prefix(n.as_str()).map(str::to_string))
+        {
+            d.to_mut().message = rest;
+        }
     }
+    let d = d.as_ref();
     let Some(span) = d.span else {
         let (src, labels) = match (cell, &d.location) {
             (Some(c), Some(loc)) => {
