@@ -9,6 +9,10 @@ use crate::diag::Diag;
 use std::collections::HashMap;
 use std::io::BufRead;
 
+/// The longest line read again (bytes): past it, the cells of the rest of
+/// the file are not looked for.
+const LONGEST_LINE: u64 = 1 << 20;
+
 /// One physical line of a data file and the byte range of a cell in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
@@ -63,8 +67,10 @@ fn find(mut input: impl BufRead, wanted: &[(usize, usize, &str)], out: &mut Hash
     let mut buf = Vec::new();
     for row in 1..=last {
         buf.clear();
-        match input.read_until(b'\n', &mut buf) {
+        match std::io::Read::take(&mut input, LONGEST_LINE).read_until(b'\n', &mut buf) {
             Ok(0) | Err(_) => break,
+            // A line this long is not shown: the rest of the file is left.
+            Ok(n) if n as u64 >= LONGEST_LINE && !buf.ends_with(b"\n") => break,
             Ok(_) => {}
         }
         let mut bytes = buf.as_slice();
@@ -197,6 +203,14 @@ mod tests {
             cell_text(&at(text, 3, "name").expect("found")),
             "\"Đơn vị, A\""
         );
+    }
+
+    #[test]
+    fn a_very_long_line_ends_the_search() {
+        let long = "x".repeat(LONGEST_LINE as usize);
+        let text = format!("id,x\na,1\nb,{long}\nc,2\n");
+        assert!(at(&text, 2, "x").is_some());
+        assert_eq!(at(&text, 4, "x"), None);
     }
 
     #[test]
