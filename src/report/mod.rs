@@ -8,7 +8,8 @@ use crate::eval::{Crit, Evaluation, Node, UnitRow, UnitState};
 use crate::ir::{CritKind, Program, TNode};
 use crate::value::{fmt_dec, Display, Status, Type, Value};
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value as J};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{json, Value as J};
 
 /// The display of a criterion's actual value.
 fn crit_display(prog: &Program, ci: usize) -> (Display, Option<Type>) {
@@ -27,17 +28,60 @@ fn dec_in(d: Decimal, display: &Display) -> String {
 
 /// A value as the JSON output writes it.
 pub fn value_json(prog: &Program, v: &Value, display: &Display, ty: Option<&Type>) -> J {
-    match v {
-        Value::Missing => J::Null,
-        Value::Num(d) => json!({"value": dec_in(*d, display), "unit": display.text}),
-        Value::Bool(b) => json!({"value": b, "unit": null}),
-        Value::Date(d) => json!({"value": d.format("%Y-%m-%d").to_string(), "unit": null}),
-        Value::Text(t) => json!({"value": t.as_ref(), "unit": null}),
-        Value::Level(i) => {
-            let (id, label) = level_words(prog, *i, ty);
-            json!({"value": id, "unit": null, "label": label})
+    serde_json::to_value(ValueOut {
+        prog,
+        v,
+        display,
+        ty,
+    })
+    .unwrap_or(J::Null)
+}
+
+/// A value as the JSON output writes it, serialized without building a
+/// tree first (a large report writes millions).
+struct ValueOut<'a> {
+    prog: &'a Program,
+    v: &'a Value,
+    display: &'a Display,
+    ty: Option<&'a Type>,
+}
+
+impl Serialize for ValueOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = match self.v {
+            Value::Missing => return s.serialize_unit(),
+            _ => s.serialize_map(None)?,
+        };
+        match self.v {
+            Value::Missing => {}
+            Value::Num(d) => {
+                m.serialize_entry("value", &dec_in(*d, self.display))?;
+                m.serialize_entry("unit", &self.display.text)?;
+            }
+            Value::Bool(b) => {
+                m.serialize_entry("value", b)?;
+                m.serialize_entry("unit", &())?;
+            }
+            Value::Date(d) => {
+                m.serialize_entry("value", &d.format("%Y-%m-%d").to_string())?;
+                m.serialize_entry("unit", &())?;
+            }
+            Value::Text(t) => {
+                m.serialize_entry("value", t.as_ref())?;
+                m.serialize_entry("unit", &())?;
+            }
+            Value::Level(i) => {
+                let (id, label) = level_words(self.prog, *i, self.ty);
+                m.serialize_entry("value", &id)?;
+                m.serialize_entry("unit", &())?;
+                m.serialize_entry("label", &label)?;
+            }
+            Value::Status(st) => {
+                m.serialize_entry("value", st.as_str())?;
+                m.serialize_entry("unit", &())?;
+            }
         }
-        Value::Status(s) => json!({"value": s.as_str(), "unit": null}),
+        m.end()
     }
 }
 
@@ -96,62 +140,102 @@ fn id_label(id: &str, label: Option<&str>) -> String {
     }
 }
 
-fn node_json(prog: &Program, n: Node<'_>, display: &Display, ty: Option<&Type>) -> Map<String, J> {
-    let mut m = Map::new();
-    m.insert("status".into(), json!(n.status.as_str()));
-    m.insert(
-        "actual".into(),
-        n.actual()
-            .map(|v| value_json(prog, v, display, ty))
-            .unwrap_or(J::Null),
-    );
-    m.insert(
-        "goal".into(),
-        n.goal()
-            .map(|v| value_json(prog, v, display, ty))
-            .unwrap_or(J::Null),
-    );
-    let gap = match (n.gap(), n.actual()) {
-        (Some(g), Some(Value::Date(_))) => json!({"value": fmt_dec(g), "unit": "days"}),
-        (Some(g), _) => json!({"value": dec_in(g, display), "unit": display.text}),
-        (None, _) => J::Null,
+/// A node's status, actual, goal, gap and achievement: the entries every
+/// node of the JSON output begins with.
+fn node_entries<M: SerializeMap>(
+    m: &mut M,
+    prog: &Program,
+    n: Node<'_>,
+    display: &Display,
+    ty: Option<&Type>,
+) -> Result<(), M::Error> {
+    let value = |v| ValueOut {
+        prog,
+        v,
+        display,
+        ty,
     };
-    m.insert("gap".into(), gap);
-    m.insert(
-        "achievement".into(),
-        n.achievement()
-            .map(|a| J::String(fmt_dec(a)))
-            .unwrap_or(J::Null),
-    );
-    m
+    m.serialize_entry("status", n.status.as_str())?;
+    m.serialize_entry("actual", &n.actual().map(value))?;
+    m.serialize_entry("goal", &n.goal().map(value))?;
+    match (n.gap(), n.actual()) {
+        (Some(g), Some(Value::Date(_))) => {
+            m.serialize_entry("gap", &Gap(fmt_dec(g), Some("days")))?
+        }
+        (Some(g), _) => {
+            m.serialize_entry("gap", &Gap(dec_in(g, display), display.text.as_deref()))?
+        }
+        (None, _) => m.serialize_entry("gap", &())?,
+    }
+    m.serialize_entry("achievement", &n.achievement().map(fmt_dec))
+}
+
+/// A gap: its value and unit.
+struct Gap<'a>(String, Option<&'a str>);
+
+impl Serialize for Gap<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("value", &self.0)?;
+        m.serialize_entry("unit", &self.1)?;
+        m.end()
+    }
 }
 
 /// The children of a group, each in its own unit.
-fn children_json(prog: &Program, t: Option<&TNode>, n: Node<'_>) -> Vec<J> {
-    let kids: Vec<(Option<&str>, &TNode)> = match t {
-        Some(TNode::Group { children, .. }) => {
-            children.iter().map(|(l, c, _)| (l.as_deref(), c)).collect()
-        }
-        _ => Vec::new(),
-    };
-    n.children()
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
+struct ChildrenOut<'a> {
+    prog: &'a Program,
+    t: Option<&'a TNode>,
+    n: Node<'a>,
+}
+
+impl Serialize for ChildrenOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let kids: &[(Option<String>, TNode, crate::diag::Span)] = match self.t {
+            Some(TNode::Group { children, .. }) => children,
+            _ => &[],
+        };
+        let children = self.n.children();
+        let mut seq = s.serialize_seq(Some(children.len()))?;
+        for (i, c) in children.iter().enumerate() {
             let (label, tn) = match kids.get(i) {
-                Some((l, t)) => (*l, Some(*t)),
+                Some((l, t, _)) => (l.as_deref(), Some(t)),
                 None => (None, None),
             };
-            let (display, ty) = node_display(tn);
-            let mut m = node_json(prog, c.node(), &display, ty.as_ref());
-            m.insert("label".into(), json!(label));
-            m.insert(
-                "children".into(),
-                J::Array(children_json(prog, tn, c.node())),
-            );
-            J::Object(m)
-        })
-        .collect()
+            seq.serialize_element(&ChildOut {
+                prog: self.prog,
+                label,
+                t: tn,
+                n: c.node(),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+struct ChildOut<'a> {
+    prog: &'a Program,
+    label: Option<&'a str>,
+    t: Option<&'a TNode>,
+    n: Node<'a>,
+}
+
+impl Serialize for ChildOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (display, ty) = node_display(self.t);
+        let mut m = s.serialize_map(None)?;
+        node_entries(&mut m, self.prog, self.n, &display, ty.as_ref())?;
+        m.serialize_entry("label", &self.label)?;
+        m.serialize_entry(
+            "children",
+            &ChildrenOut {
+                prog: self.prog,
+                t: self.t,
+                n: self.n,
+            },
+        )?;
+        m.end()
+    }
 }
 
 pub fn node_display(t: Option<&TNode>) -> (Display, Option<Type>) {
@@ -163,93 +247,168 @@ pub fn node_display(t: Option<&TNode>) -> (Display, Option<Type>) {
     }
 }
 
+/// One unit of the JSON output, as a tree (for `explain`, which adds to it).
 pub fn unit_json(prog: &Program, ev: &Evaluation, row: &UnitRow, st: &UnitState) -> J {
-    let mut crits = Vec::new();
-    for (ci, (c, r)) in prog.criteria.iter().zip(st.criteria()).enumerate() {
-        crits.push(criterion_json(prog, ci, c, r));
-    }
     let _ = ev;
-    let sections: Vec<J> = prog
-        .sections
-        .iter()
-        .enumerate()
-        .map(|(si, s)| {
-            let (pts, max) = section_points(prog, st, si);
-            json!({"id": s.id, "label": s.label, "points": pts.map(fmt_dec), "max_points": max.map(fmt_dec)})
-        })
-        .collect();
-    let rating = st
-        .rating
-        .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)));
-    let awards: Vec<&crate::ir::AwardSpec> = prog
-        .awards
-        .iter()
-        .zip(st.awards.iter())
-        .filter(|(_, g)| **g)
-        .map(|(a, _)| a)
-        .collect();
-    json!({
-        "id": row.id, "name": row.name, "bloc": row.bloc,
-        "criteria": crits,
-        "sections": sections,
-        "score": st.score.map(fmt_dec),
-        "rank": st.rank,
-        "rating": rating.map(|b| b.id.clone()),
-        "rating_label": rating.and_then(|b| b.label.clone()),
-        "awards": awards.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
-        "award_labels": awards.iter().map(|a| a.label.clone().unwrap_or_else(|| a.id.clone())).collect::<Vec<_>>(),
-    })
+    serde_json::to_value(UnitOut { prog, row, st }).unwrap_or(J::Null)
 }
 
-fn criterion_json(prog: &Program, ci: usize, c: &crate::ir::Criterion, r: Crit<'_>) -> J {
-    let (display, ty) = crit_display(prog, ci);
-    let mut m = Map::new();
-    m.insert("id".into(), json!(c.id));
-    m.insert("label".into(), json!(c.label));
-    m.insert("kind".into(), json!(c.kind.name()));
-    m.insert(
-        "section".into(),
-        json!(c
-            .section
-            .and_then(|s| prog.sections.get(s))
-            .map(|s| s.id.clone())),
-    );
-    for (k, v) in node_json(prog, r.node, &display, ty.as_ref()) {
-        m.insert(k, v);
-    }
-    if matches!(c.kind, CritKind::Deadline(_)) {
-        m.insert("days_late".into(), json!(r.days_late()));
-    }
-    if let CritKind::Checklist(cl) = &c.kind {
-        m.insert("items_met".into(), json!(r.items_met()));
-        m.insert("items_total".into(), json!(cl.items.len()));
-        let items: Vec<J> = cl
-            .items
+/// One unit of the JSON output, serialized without building a tree.
+struct UnitOut<'a> {
+    prog: &'a Program,
+    row: &'a UnitRow,
+    st: &'a UnitState,
+}
+
+impl Serialize for UnitOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (prog, row, st) = (self.prog, self.row, self.st);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &row.id)?;
+        m.serialize_entry("name", &row.name)?;
+        m.serialize_entry("bloc", &row.bloc)?;
+        m.serialize_entry("criteria", &CriteriaOut { prog, st })?;
+        m.serialize_entry("sections", &SectionsOut { prog, st })?;
+        m.serialize_entry("score", &st.score.map(fmt_dec))?;
+        m.serialize_entry("rank", &st.rank)?;
+        let rating = st
+            .rating
+            .and_then(|r| prog.rating.as_ref().and_then(|x| x.branches.get(r)));
+        m.serialize_entry("rating", &rating.map(|b| &b.id))?;
+        m.serialize_entry("rating_label", &rating.and_then(|b| b.label.as_ref()))?;
+        let awards: Vec<&crate::ir::AwardSpec> = prog
+            .awards
             .iter()
-            .zip(r.items().iter())
-            .map(|(it, v)| json!({"id": it.id, "label": it.label, "value": match v { Value::Bool(b) => json!(b), _ => J::Null }}))
+            .zip(st.awards.iter())
+            .filter(|(_, g)| **g)
+            .map(|(a, _)| a)
             .collect();
-        m.insert("items".into(), J::Array(items));
+        m.serialize_entry("awards", &awards.iter().map(|a| &a.id).collect::<Vec<_>>())?;
+        m.serialize_entry(
+            "award_labels",
+            &awards
+                .iter()
+                .map(|a| a.label.as_ref().unwrap_or(&a.id))
+                .collect::<Vec<_>>(),
+        )?;
+        m.end()
     }
-    m.insert(
-        "points".into(),
-        r.points().map(|p| J::String(fmt_dec(p))).unwrap_or(J::Null),
-    );
-    m.insert(
-        "max_points".into(),
-        r.max_points(c)
-            .map(|p| J::String(fmt_dec(p)))
-            .unwrap_or(J::Null),
-    );
-    let tnode = match &c.kind {
-        CritKind::Target(t) => Some(t),
-        _ => None,
-    };
-    m.insert(
-        "children".into(),
-        J::Array(children_json(prog, tnode, r.node)),
-    );
-    J::Object(m)
+}
+
+struct CriteriaOut<'a> {
+    prog: &'a Program,
+    st: &'a UnitState,
+}
+
+impl Serialize for CriteriaOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let crits = self.prog.criteria.iter().zip(self.st.criteria());
+        let mut seq = s.serialize_seq(Some(crits.len()))?;
+        for (ci, (c, r)) in crits.enumerate() {
+            seq.serialize_element(&CritOut {
+                prog: self.prog,
+                ci,
+                c,
+                r,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+struct SectionsOut<'a> {
+    prog: &'a Program,
+    st: &'a UnitState,
+}
+
+impl Serialize for SectionsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.prog.sections.len()))?;
+        for (si, sec) in self.prog.sections.iter().enumerate() {
+            let (pts, max) = section_points(self.prog, self.st, si);
+            seq.serialize_element(&SectionOut {
+                id: &sec.id,
+                label: sec.label.as_deref(),
+                points: pts.map(fmt_dec),
+                max_points: max.map(fmt_dec),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct SectionOut<'a> {
+    id: &'a str,
+    label: Option<&'a str>,
+    points: Option<String>,
+    max_points: Option<String>,
+}
+
+struct CritOut<'a> {
+    prog: &'a Program,
+    ci: usize,
+    c: &'a crate::ir::Criterion,
+    r: Crit<'a>,
+}
+
+impl Serialize for CritOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (prog, c, r) = (self.prog, self.c, self.r);
+        let (display, ty) = crit_display(prog, self.ci);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &c.id)?;
+        m.serialize_entry("label", &c.label)?;
+        m.serialize_entry("kind", c.kind.name())?;
+        m.serialize_entry(
+            "section",
+            &c.section.and_then(|s| prog.sections.get(s)).map(|s| &s.id),
+        )?;
+        node_entries(&mut m, prog, r.node, &display, ty.as_ref())?;
+        if matches!(c.kind, CritKind::Deadline(_)) {
+            m.serialize_entry("days_late", &r.days_late())?;
+        }
+        if let CritKind::Checklist(cl) = &c.kind {
+            m.serialize_entry("items_met", &r.items_met())?;
+            m.serialize_entry("items_total", &cl.items.len())?;
+            let items: Vec<ItemOut<'_>> = cl
+                .items
+                .iter()
+                .zip(r.items().iter())
+                .map(|(it, v)| ItemOut {
+                    id: &it.id,
+                    label: &it.label,
+                    value: match v {
+                        Value::Bool(b) => Some(*b),
+                        _ => None,
+                    },
+                })
+                .collect();
+            m.serialize_entry("items", &items)?;
+        }
+        m.serialize_entry("points", &r.points().map(fmt_dec))?;
+        m.serialize_entry("max_points", &r.max_points(c).map(fmt_dec))?;
+        let tnode = match &c.kind {
+            CritKind::Target(t) => Some(t),
+            _ => None,
+        };
+        m.serialize_entry(
+            "children",
+            &ChildrenOut {
+                prog,
+                t: tnode,
+                n: r.node,
+            },
+        )?;
+        m.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ItemOut<'a> {
+    id: &'a str,
+    label: &'a Option<String>,
+    value: Option<bool>,
 }
 
 /// A section's points and maximum, over the criteria in it or below it.
@@ -312,10 +471,11 @@ fn pretty_at(v: &J, indent: usize) -> String {
 /// [`pretty_at`], written at the end of `out`: serde_json's pretty layout
 /// (two spaces a level) begun `indent / 2` levels deep, so that a large
 /// report is not laid out and then indented again line by line.
-fn pretty_into(v: &J, indent: usize, out: &mut Vec<u8>) {
-    use serde::Serialize;
+fn pretty_into(v: &impl Serialize, indent: usize, out: &mut Vec<u8>) {
+    let at = out.len();
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::new(indent / 2));
     if v.serialize(&mut ser).is_err() {
+        out.truncate(at);
         out.extend_from_slice(b"null");
     }
 }
@@ -420,7 +580,7 @@ impl JsonPieces {
                 out.push(b',');
             }
             out.extend_from_slice(b"\n    ");
-            pretty_into(&unit_json(prog, ev, row, st), 4, out);
+            pretty_into(&UnitOut { prog, row, st }, 4, out);
         }
     }
     pub const SEP: &'static [u8] = b",";
