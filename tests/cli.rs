@@ -589,6 +589,22 @@ fn skip_bad_rows_is_exit_0_and_lists_the_skipped_rows() {
     );
 }
 
+/// The table gives each criterion's label after what was found, so that a
+/// reader need not look the ids up in the plan.
+#[test]
+fn the_table_names_each_criterion_in_the_plans_words() {
+    let p = project();
+    let r = p.run(["eval", "./plan.thidua", "--data", "./data.csv"]);
+    r.expect_code(0);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("t2 "))
+        .unwrap_or_else(|| panic!("no line for t2: {}", r.stdout));
+    assert!(line.ends_with("  · Tăng trưởng 14,5%"), "{line}");
+    assert!(line.contains("met"), "{line}");
+}
+
 /// A bad cell is shown in its line, pointed at, with its row and column:
 /// a quoted separator does not move it, and a long line is cut around it.
 #[test]

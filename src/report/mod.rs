@@ -831,6 +831,10 @@ pub fn eval_table(prog: &Program, ev: &Evaluation, color: bool) -> String {
                     None => line.push_str(&format!("  [{} điểm]", fmt_dec(p))),
                 }
             }
+            // The plan's words for the criterion, after what was found.
+            if let Some(l) = c.label.as_deref().filter(|l| !l.is_empty()) {
+                line.push_str(&format!("  · {}", l.replace(['\r', '\n'], " ")));
+            }
             out.push_str(&line);
             out.push('\n');
         }
