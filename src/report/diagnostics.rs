@@ -133,27 +133,6 @@ fn excerpt(file: &crate::diag::SourceFile, span: Span) -> (String, usize, usize,
     (s, a, b, first_line)
 }
 
-/// One line, or a window of it around `start..end` when it is long: the
-/// text and the range in it.
-fn window(line: &str, start: usize, end: usize) -> (String, usize, usize) {
-    if line.len() <= LINE_WINDOW * 4 {
-        return (line.to_string(), start, end.max(start));
-    }
-    let w0 = crate::diag::floor_char_boundary(line, start.saturating_sub(LINE_WINDOW / 2));
-    let w1 = crate::diag::floor_char_boundary(line, (start + LINE_WINDOW / 2).min(line.len()));
-    let mut s = String::new();
-    if w0 > 0 {
-        s.push('…');
-    }
-    let off = s.len();
-    s.push_str(line.get(w0..w1).unwrap_or_default());
-    if w1 < line.len() {
-        s.push('…');
-    }
-    let a = start - w0 + off;
-    (s, a, (end.min(w1) - w0 + off).max(a))
-}
-
 fn shown(d: &Diag, sources: &SourceMap, cell: Option<&Cell>) -> Shown {
     let mut header = String::new();
     let mut d = std::borrow::Cow::Borrowed(d);
@@ -180,10 +159,10 @@ fn shown(d: &Diag, sources: &SourceMap, cell: Option<&Cell>) -> Shown {
     let Some(span) = d.span else {
         let (src, labels) = match (cell, &d.location) {
             (Some(c), Some(loc)) => {
-                let (text, a, b) = window(&c.line, c.start, c.end);
+                let (a, b) = (c.start, c.end);
                 let excerpt = Excerpt {
                     name: loc.file.clone(),
-                    text,
+                    text: c.text.clone(),
                     line_offset: loc.row.saturating_sub(1),
                 };
                 let label = LabeledSpan::new_with_span(
