@@ -138,7 +138,12 @@ fn shown(d: &Diag, sources: &SourceMap, cell: Option<&Cell>) -> Shown {
     let mut d = std::borrow::Cow::Borrowed(d);
     if let Some(l) = &d.location {
         header = match &l.column {
-            Some(c) if l.row > 0 => format!("{}:{} (column `{c}`): ", l.file, l.row),
+            Some(c) if l.row > 0 => format!(
+                "{}:{} (column `{}`): ",
+                l.file,
+                l.row,
+                crate::diag::clip_words(c)
+            ),
             _ if l.row > 0 => format!("{}:{}: ", l.file, l.row),
             _ => format!("{}: ", l.file),
         };
