@@ -125,21 +125,9 @@ pub fn locate(diags: &[Diag]) -> HashMap<usize, Cell> {
 /// and the column it names.
 type Wanted<'a> = HashMap<usize, Vec<(usize, &'a str)>>;
 
-/// A data file read as the reader reads it: its byte-order mark skipped,
-/// and carriage returns alone read as line ends when the file uses them.
+/// A data file read again as the reader reads it ([`super::text_input`]).
 fn reopen(file: &str) -> std::io::Result<Box<dyn BufRead>> {
-    let mut raw = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(file)?);
-    if raw.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-        raw.consume(3);
-    }
-    Ok(if super::lone_cr(raw.fill_buf()?) {
-        Box::new(std::io::BufReader::with_capacity(
-            1 << 16,
-            super::LoneCr(raw),
-        ))
-    } else {
-        Box::new(raw)
-    })
+    super::text_input(std::fs::File::open(file)?)
 }
 
 /// Reads lines as far as the last row wanted: the header (the first line
@@ -169,11 +157,7 @@ fn find(mut input: impl BufRead, wanted: &Wanted<'_>, out: &mut HashMap<usize, C
         };
         let is_header = header.is_none() && !line.starts_with('#') && !line.trim().is_empty();
         if is_header {
-            let sep = if line.matches(';').count() > line.matches(',').count() {
-                b';'
-            } else {
-                b','
-            };
+            let sep = super::separator(line.as_bytes());
             let names = fields(line, sep)
                 .into_iter()
                 .map(|(a, b)| header_name(line.get(a..b).unwrap_or_default()))

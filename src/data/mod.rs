@@ -495,26 +495,47 @@ fn lone_cr(head: &[u8]) -> bool {
         || (head.last() == Some(&b'\r') && head.len() < (1 << 16))
 }
 
-/// A CSV reader over a file: the byte-order mark skipped, the separator
-/// (`,` or `;`) chosen from the first line that is not a comment; and the
-/// line numbers of its records.
-fn csv_reader<'a>(
+/// A data file's text as the reader reads it: the byte-order mark
+/// skipped, and carriage returns alone read as line feeds when the file
+/// ends its lines with them.
+fn text_input<'a>(
     input: impl std::io::Read + 'a,
-) -> std::io::Result<(csv::Reader<impl std::io::Read + 'a>, Lines)> {
-    use std::io::{BufRead, Read};
+) -> std::io::Result<Box<dyn std::io::BufRead + 'a>> {
+    use std::io::BufRead;
     let mut raw = std::io::BufReader::with_capacity(1 << 16, input);
     if raw.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
         raw.consume(3);
     }
-    let mut input: Box<dyn BufRead + 'a> = if lone_cr(raw.fill_buf()?) {
+    Ok(if lone_cr(raw.fill_buf()?) {
         Box::new(std::io::BufReader::with_capacity(1 << 16, LoneCr(raw)))
     } else {
         Box::new(raw)
-    };
+    })
+}
+
+/// The separator of a CSV file whose header is `line`: `;` when it holds
+/// more of them than commas.
+fn separator(line: &[u8]) -> u8 {
+    let count = |c: u8| line.iter().filter(|&&b| b == c).count();
+    if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// A CSV reader over a file ([`text_input`]), the separator chosen from
+/// the first line that is not a comment; and the line numbers of its
+/// records.
+fn csv_reader<'a>(
+    input: impl std::io::Read + 'a,
+) -> std::io::Result<(csv::Reader<impl std::io::Read + 'a>, Lines)> {
+    use std::io::{BufRead, Read};
+    let mut input = text_input(input)?;
     // Read up to the first line that is not a comment or blank, to choose
     // the separator; those lines are read again by the CSV reader.
     let mut head = Vec::new();
-    let mut first: (usize, usize) = (0, 0);
+    let mut delim = b',';
     loop {
         let start = head.len();
         let n = input.read_until(b'\n', &mut head)?;
@@ -524,14 +545,10 @@ fn csv_reader<'a>(
         let line = head.get(start..).unwrap_or_default();
         let trimmed = line.trim_ascii();
         if !line.starts_with(b"#") && !trimmed.is_empty() {
-            first = (
-                line.iter().filter(|&&b| b == b';').count(),
-                line.iter().filter(|&&b| b == b',').count(),
-            );
+            delim = separator(line);
             break;
         }
     }
-    let delim = if first.0 > first.1 { b';' } else { b',' };
     let recent = std::rc::Rc::new(std::cell::RefCell::new(Recent::default()));
     let rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
